@@ -1,0 +1,126 @@
+import { randomUUID } from "node:crypto";
+import { copyFile, writeFile } from "node:fs/promises";
+import { Command } from "commander";
+import { Secret, type JsonSchema } from "@tscog/sdk";
+import { loadPredictor, loadProject, projectEnvironment, type OutputKind } from "@tscog/runtime";
+import { parseCliInputs, parseJsonInput } from "../cli-inputs.js";
+import { collect, projectDirOption, runAction } from "../command-helpers.js";
+
+interface PredictFlags {
+  input: string[];
+  json?: string;
+  output?: string;
+  project: string;
+  debug?: boolean;
+}
+
+/** Writes output as it arrives: chunks of text live, list items one per line. */
+function createPrinter(kind: OutputKind, json: boolean) {
+  let last = "";
+  return {
+    chunk(value: unknown) {
+      if (json) return;
+      const text = typeof value === "string" ? value : JSON.stringify(value);
+      if (kind === "concatenate") process.stdout.write(text);
+      else process.stdout.write(`${text}\n`);
+      last = kind === "concatenate" ? text : "\n";
+    },
+    value(value: unknown) {
+      if (json || value === undefined) return;
+      const text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+      process.stdout.write(text);
+      last = text;
+    },
+    end() {
+      if (!json && last && !last.endsWith("\n")) process.stdout.write("\n");
+    },
+  };
+}
+
+function masked(input: Record<string, unknown>, schema: JsonSchema): Record<string, unknown> {
+  const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  return Object.fromEntries(
+    Object.entries(input).map(([k, v]) => [k, props[k]?.["x-cog-secret"] || v instanceof Secret ? "**********" : v]),
+  );
+}
+
+async function predict(flags: PredictFlags): Promise<number> {
+  const project = await loadProject(flags.project);
+  Object.assign(process.env, projectEnvironment(project.config));
+  const loaded = await loadPredictor(project);
+  const schemas = loaded.openapi.components.schemas;
+  const base = flags.json ? parseJsonInput(flags.json) : {};
+  const input = parseCliInputs(flags.input, schemas, base);
+  loaded.runner.validate(input);
+
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+  const logs: string[] = [];
+  const onLog = (text: string) => {
+    logs.push(text);
+    process.stderr.write(text);
+  };
+  const createdAt = new Date();
+  try {
+    await loaded.runner.setup({ onLog, weights: project.config.weights });
+    const startedAt = new Date();
+    const printer = createPrinter(loaded.outputKind, Boolean(flags.json));
+    const chunks: unknown[] = [];
+    const run = loaded.runner.predict(input, { id: randomUUID(), signal: controller.signal, onLog, files: "local" });
+    let step = await run.next();
+    while (!step.done) {
+      chunks.push(step.value);
+      printer.chunk(step.value);
+      step = await run.next();
+    }
+    const output = loaded.outputKind === "value" ? step.value : chunks;
+    if (loaded.outputKind === "value") printer.value(output);
+    printer.end();
+    await saveOutput(flags.output, output, loaded.outputKind, schemas.Output ?? {});
+    if (flags.json) {
+      const completedAt = new Date();
+      const prediction = {
+        id: randomUUID(),
+        input: masked(input, schemas.Input ?? {}),
+        output,
+        logs: logs.join(""),
+        error: null,
+        status: "succeeded",
+        created_at: createdAt.toISOString(),
+        started_at: startedAt.toISOString(),
+        completed_at: completedAt.toISOString(),
+        metrics: { predict_time: (completedAt.getTime() - startedAt.getTime()) / 1000 },
+      };
+      process.stdout.write(`${JSON.stringify(prediction, null, 2)}\n`);
+    }
+    return 0;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+async function saveOutput(target: string | undefined, output: unknown, kind: OutputKind, schema: JsonSchema) {
+  if (!target) return;
+  if (kind === "value" && schema.format === "uri" && typeof output === "string") {
+    await copyFile(output, target);
+  } else if (kind === "concatenate") {
+    await writeFile(target, (output as unknown[]).join(""));
+  } else {
+    await writeFile(target, typeof output === "string" ? output : `${JSON.stringify(output, null, 2)}\n`);
+  }
+  process.stderr.write(`Written output to ${target}\n`);
+}
+
+/** `tscog predict`: runs the project's predictor in-process and prints its output live. */
+export function registerPredict(program: Command): Command {
+  return program
+    .command("predict")
+    .description("Run a prediction in this process and print output as it is generated")
+    .option("-i, --input <name=value>", "an input; name=@file reads a file; repeat a name to build a list", collect, [])
+    .option("--json <json|@file|@->", "inputs as a JSON object; prints the prediction object as JSON")
+    .option("-o, --output <path>", "also write the output to this file")
+    .addOption(projectDirOption())
+    .option("--debug", "show stack traces")
+    .action(runAction(predict));
+}

@@ -1,0 +1,29 @@
+import { Command, CommanderError } from "commander";
+import { registerInit } from "./commands/init.js";
+import { registerPredict } from "./commands/predict.js";
+import { registerSchema } from "./commands/schema.js";
+
+/** Builds the `tscog` command line program. */
+export function createProgram(): Command {
+  const program = new Command("tscog")
+    .description("Package TypeScript models: run them, serve them with live streaming, ship them as OCI images.")
+    .version("0.1.0")
+    .showSuggestionAfterError()
+    .exitOverride();
+  registerInit(program);
+  registerPredict(program);
+  registerSchema(program);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await createProgram().parseAsync(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    throw err;
+  }
+}

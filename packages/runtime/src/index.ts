@@ -1,0 +1,18 @@
+export { loadConfig, parseConfig, cogConfigSchema } from "./config.js";
+export type { CogConfig } from "./config.js";
+export { loadProject, projectEnvironment } from "./project.js";
+export type { Project } from "./project.js";
+export { bundlePredictor } from "./bundle.js";
+export type { BundleOptions, PredictorBundle, ExternalMode } from "./bundle.js";
+export { outputTypeOf, outputTypeFromSource } from "./output-type.js";
+export type { OutputKind, OutputType } from "./output-type.js";
+export { buildOpenApi } from "./openapi.js";
+export type { OpenApiDocument } from "./openapi.js";
+export { loadPredictor } from "./load.js";
+export type { LoadedPredictor } from "./load.js";
+export { createRunner } from "./runner.js";
+export type { PredictorRunner, PredictOptions } from "./runner.js";
+export { withLogCapture } from "./log-capture.js";
+export type { LogSink } from "./log-capture.js";
+export { fileToDataUri } from "./files.js";
+export type { FileSource } from "./files.js";

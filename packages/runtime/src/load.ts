@@ -1,0 +1,69 @@
+import { pathToFileURL } from "node:url";
+import { relative } from "node:path";
+import { createInputValidator, inputSchema, PredictorError, type InputField, type PredictorClass } from "@tscog/sdk";
+import { bundlePredictor } from "./bundle.js";
+import { buildOpenApi, type OpenApiDocument } from "./openapi.js";
+import { outputTypeOf, type OutputKind } from "./output-type.js";
+import type { Project } from "./project.js";
+import { createRunner, type PredictorRunner } from "./runner.js";
+import { authorLocation } from "./stack.js";
+
+/** A predictor imported and described, not yet set up. */
+export interface LoadedPredictor {
+  openapi: OpenApiDocument;
+  outputKind: OutputKind;
+  runner: PredictorRunner;
+}
+
+function isInputField(v: unknown): v is InputField {
+  return v !== null && typeof v === "object" && typeof (v as InputField).kind === "string" && "options" in (v as object);
+}
+
+/**
+ * Compiles (or takes a prebuilt `bundle`), imports the predictor class and
+ * derives its OpenAPI document. Runs module top-level code but not `setup()`.
+ */
+export async function loadPredictor(project: Project, options: { bundle?: string } = {}): Promise<LoadedPredictor> {
+  process.setSourceMapsEnabled(true);
+  const { file: sourceFile, className } = project.predictor;
+  const shown = relative(project.dir, sourceFile) || sourceFile;
+  const bundle = options.bundle ?? (await bundlePredictor(project)).file;
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(pathToFileURL(bundle).href);
+  } catch (err: any) {
+    const loc = authorLocation(err, sourceFile);
+    const where = loc ? `${relative(project.dir, loc.file)}:${loc.line}:${loc.column}: ` : `${shown}: `;
+    throw new PredictorError("PREDICTOR_LOAD", `${where}loading the predictor failed: ${err?.message ?? err}`, { ...loc, cause: err });
+  }
+  const cls = mod[className] as PredictorClass | undefined;
+  if (typeof cls !== "function" || typeof cls.prototype?.predict !== "function") {
+    const classes = Object.entries(mod)
+      .filter(([, v]) => typeof v === "function" && typeof (v as any).prototype?.predict === "function")
+      .map(([k]) => k);
+    const found = cls === undefined ? `does not export "${className}"` : `exports "${className}", but it is not a class with a predict() method`;
+    const hint = classes.length
+      ? ` Predictor classes it exports: ${classes.join(", ")}; set predict: "${shown}:${classes[0]}" in cog.yaml.`
+      : ` Export a class that extends BasePredictor, e.g. \`export class ${className} extends BasePredictor { ... }\`.`;
+    throw new PredictorError("PREDICTOR_LOAD", `${shown} ${found}.${hint}`, { file: sourceFile, field: "predict" });
+  }
+  const fields = cls.inputs ?? {};
+  for (const [name, f] of Object.entries(fields)) {
+    if (!isInputField(f)) {
+      throw new PredictorError("PREDICTOR_LOAD", `${shown}: ${className}.inputs.${name} is not an input declaration; use Input.string(), Input.integer(), ... from "tscog".`, {
+        file: sourceFile,
+        field: `inputs.${name}`,
+      });
+    }
+  }
+  const { input, enums } = inputSchema(fields);
+  const output = await outputTypeOf(sourceFile, className);
+  const openapi = buildOpenApi({ input, output: output.schema, enums });
+  const runner = createRunner({
+    predictorClass: cls,
+    validator: createInputValidator(openapi.components.schemas),
+    inputSchemas: openapi.components.schemas,
+    sourceFile,
+  });
+  return { openapi, outputKind: output.kind, runner };
+}

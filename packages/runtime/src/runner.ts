@@ -1,0 +1,157 @@
+import { randomUUID } from "node:crypto";
+import { PredictorError, Secret, type InputValidator, type JsonSchema, type PredictorClass } from "@tscog/sdk";
+import { InputFiles, type FileSource } from "./files.js";
+import { withLogCapture, type LogSink } from "./log-capture.js";
+import { authorLocation } from "./stack.js";
+
+export interface PredictOptions {
+  id?: string;
+  signal?: AbortSignal;
+  /** Receives what the predictor prints with `console`. */
+  onLog?: LogSink;
+  /** Where `Path` inputs may come from; `local` by default. */
+  files?: FileSource;
+}
+
+/** Runs one predictor instance: `setup()` once, then any number of predictions. */
+export interface PredictorRunner {
+  /** Runs `setup()`; throws `PredictorError` SETUP_FAILED with the author's file and line. */
+  setup(options?: { onLog?: LogSink; weights?: string }): Promise<void>;
+  /** Checks inputs without running anything: defaults applied, secrets wrapped; throws `InputError`. */
+  validate(input: unknown): Record<string, unknown>;
+  /**
+   * Validates `input` and runs `predict()`. Yields each chunk of an iterator
+   * output and returns the final value (for iterators: undefined). Throws
+   * `InputError`, or `PredictorError` PREDICTION_FAILED / CANCELED.
+   */
+  predict(input: Record<string, unknown>, options?: PredictOptions): AsyncGenerator<unknown, unknown, undefined>;
+}
+
+function isAsyncIterator(v: unknown): v is AsyncIterator<unknown> {
+  return v !== null && typeof v === "object" && typeof (v as any).next === "function";
+}
+
+function toIterator(v: unknown): AsyncIterator<unknown> | undefined {
+  if (v === null || typeof v !== "object" || typeof v === "string") return undefined;
+  if (typeof (v as any)[Symbol.asyncIterator] === "function") return (v as any)[Symbol.asyncIterator]();
+  if (isAsyncIterator(v)) return v;
+  return undefined;
+}
+
+function redactor(input: Record<string, unknown>, sink: LogSink | undefined): LogSink {
+  const secrets = Object.values(input)
+    .flatMap((v) => (Array.isArray(v) ? v : [v]))
+    .filter((v): v is Secret => v instanceof Secret && v.value.length > 0)
+    .map((s) => s.value);
+  return (text) => {
+    let out = text;
+    for (const s of secrets) out = out.split(s).join("**********");
+    sink?.(out);
+  };
+}
+
+function failure(code: "SETUP_FAILED" | "PREDICTION_FAILED", what: string, err: unknown, sourceFile: string): PredictorError {
+  if (err instanceof PredictorError) return err;
+  const loc = authorLocation(err, sourceFile);
+  const message = err instanceof Error ? err.message : String(err);
+  const where = loc ? `${loc.file}:${loc.line}:${loc.column}: ` : "";
+  return new PredictorError(code, `${where}${what} failed: ${message}`, { ...loc, cause: err });
+}
+
+function canceled(): PredictorError {
+  return new PredictorError("CANCELED", "The prediction was canceled.");
+}
+
+/** Wraps a predictor class; `validator` checks inputs against its OpenAPI Input schema. */
+export function createRunner(options: {
+  predictorClass: PredictorClass;
+  validator: InputValidator;
+  inputSchemas: Record<string, JsonSchema>;
+  sourceFile: string;
+}): PredictorRunner {
+  const { predictorClass, validator, sourceFile } = options;
+  const properties = (options.inputSchemas.Input?.properties ?? {}) as Record<string, JsonSchema>;
+  const isPath = (s: JsonSchema | undefined) => s?.format === "uri";
+  let instance: InstanceType<PredictorClass> | undefined;
+
+  const ensureInstance = () => (instance ??= new predictorClass());
+
+  async function resolveFiles(input: Record<string, unknown>, files: InputFiles, source: FileSource) {
+    for (const [name, schema] of Object.entries(properties)) {
+      const v = input[name];
+      if (v === undefined) continue;
+      if (isPath(schema) && typeof v === "string") input[name] = await files.resolve(name, v, source);
+      if (isPath(schema.items as JsonSchema) && Array.isArray(v)) {
+        input[name] = await Promise.all(v.map((item, i) => files.resolve(`${name}.${i}`, String(item), source)));
+      }
+    }
+  }
+
+  return {
+    async setup({ onLog, weights } = {}) {
+      const sink = onLog ?? (() => {});
+      try {
+        const p = ensureInstance();
+        await withLogCapture(sink, () => p.setup(weights));
+      } catch (err) {
+        throw failure("SETUP_FAILED", "setup()", err, sourceFile);
+      }
+    },
+
+    validate: (input) => validator.validate(input),
+
+    async *predict(rawInput, { id = randomUUID(), signal, onLog, files = "local" } = {}) {
+      const input = validator.validate(rawInput);
+      const downloads = new InputFiles();
+      const sink = redactor(input, onLog);
+      const predictor = ensureInstance();
+      const abort = new AbortController();
+      const onAbort = () => abort.abort(signal?.reason);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const aborted = new Promise<never>((_, reject) => {
+        abort.signal.addEventListener("abort", () => reject(canceled()), { once: true });
+      });
+      aborted.catch(() => {});
+      if (signal?.aborted) onAbort();
+      try {
+        await resolveFiles(input, downloads, files);
+        if (abort.signal.aborted) throw canceled();
+        const context = { id, signal: abort.signal };
+        let result: unknown;
+        try {
+          result = withLogCapture(sink, () => predictor.predict(input, context));
+        } catch (err) {
+          throw failure("PREDICTION_FAILED", "predict()", err, sourceFile);
+        }
+        const iterator = toIterator(result);
+        if (!iterator) {
+          try {
+            return await Promise.race([result, aborted]);
+          } catch (err) {
+            throw abort.signal.aborted ? canceled() : failure("PREDICTION_FAILED", "predict()", err, sourceFile);
+          }
+        }
+        try {
+          while (true) {
+            const step = await Promise.race([withLogCapture(sink, () => iterator.next()), aborted]);
+            if (step.done) return undefined;
+            yield step.value;
+            if (abort.signal.aborted) throw canceled();
+          }
+        } catch (err) {
+          if (abort.signal.aborted || (err instanceof PredictorError && err.code === "CANCELED")) {
+            void Promise.resolve(iterator.return?.()).catch(() => {});
+            throw canceled();
+          }
+          throw failure("PREDICTION_FAILED", "predict()", err, sourceFile);
+        } finally {
+          if (!abort.signal.aborted) void Promise.resolve(iterator.return?.()).catch(() => {});
+        }
+      } finally {
+        signal?.removeEventListener("abort", onAbort);
+        if (!abort.signal.aborted) abort.abort();
+        await downloads.cleanup();
+      }
+    },
+  };
+}

@@ -1,0 +1,21 @@
+export { BasePredictor } from "./predictor.js";
+export type { ConcatenateIterator, Path, PredictContext, PredictorClass } from "./predictor.js";
+export { Input, isRequired } from "./inputs.js";
+export type {
+  InputField,
+  InputFields,
+  InputKind,
+  InputsOf,
+  CommonOptions,
+  StringOptions,
+  NumberOptions,
+  ListOptions,
+} from "./inputs.js";
+export { Secret } from "./secret.js";
+export { inputSchema, inputValidationSchema } from "./input-schema.js";
+export type { JsonSchema } from "./input-schema.js";
+export { createInputValidator } from "./validate.js";
+export type { InputValidator } from "./validate.js";
+export { ERROR_CODES, TscogError, InputError, ConfigError, PredictorError, toTscogError } from "./errors.js";
+export type { ErrorCode, ErrorDetail, ErrorLocation, TscogErrorOptions } from "./errors.js";
+export { closest } from "./suggest.js";
