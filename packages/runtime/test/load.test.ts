@@ -1,0 +1,147 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PredictorError } from "@tscog/sdk";
+import { loadPredictor, loadProject } from "../src/index.js";
+import { makeProject } from "./fixture.js";
+
+const COG = 'predict: "predict.ts:Predictor"\n';
+
+async function load(predict: string) {
+  const dir = makeProject({ "cog.yaml": COG, "predict.ts": predict });
+  return { dir, loaded: await loadPredictor(await loadProject(dir)) };
+}
+
+async function collect(gen: AsyncGenerator<unknown, unknown>) {
+  const chunks: unknown[] = [];
+  let step = await gen.next();
+  while (!step.done) {
+    chunks.push(step.value);
+    step = await gen.next();
+  }
+  return { chunks, value: step.value };
+}
+
+const STREAMING = `import { BasePredictor, Input, type ConcatenateIterator, type InputsOf, type PredictContext } from "tscog";
+const inputs = { n: Input.integer({ default: 3, ge: 0 }), key: Input.secret({ optional: true }) };
+export class Predictor extends BasePredictor<typeof inputs> {
+  static inputs = inputs;
+  cleanedUp = false;
+  async setup() { console.log("loading"); }
+  async *predict({ n, key }: InputsOf<typeof inputs>, { signal }: PredictContext): ConcatenateIterator<string> {
+    console.log("using", key, key?.value);
+    try {
+      for (let i = 0; i < n; i++) { yield "tok" + i + " "; await new Promise((r) => setTimeout(r, 5)); }
+    } finally { (globalThis as any).__cleanedUp = signal.aborted ? "aborted" : "done"; }
+  }
+}
+`;
+
+test("a streaming predictor: schema, setup logs, chunks, log capture and secret redaction", async () => {
+  const { loaded } = await load(STREAMING);
+  assert.equal(loaded.outputKind, "concatenate");
+  assert.equal((loaded.openapi.components.schemas.Output as any)["x-cog-array-display"], "concatenate");
+  const setupLogs: string[] = [];
+  await loaded.runner.setup({ onLog: (t) => setupLogs.push(t) });
+  assert.deepEqual(setupLogs, ["loading\n"]);
+  const logs: string[] = [];
+  const { chunks } = await collect(loaded.runner.predict({ n: 3, key: "hunter2" }, { onLog: (t) => logs.push(t) }));
+  assert.deepEqual(chunks, ["tok0 ", "tok1 ", "tok2 "]);
+  assert.deepEqual(logs, ["using Secret(**********) **********\n"]);
+  assert.equal((globalThis as any).__cleanedUp, "done");
+});
+
+test("abort stops the generator within one chunk, fires its signal and runs its finally", async () => {
+  const { loaded } = await load(STREAMING);
+  const controller = new AbortController();
+  const gen = loaded.runner.predict({ n: 1000 }, { signal: controller.signal });
+  const seen: unknown[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const chunk of gen) {
+        seen.push(chunk);
+        if (seen.length === 2) controller.abort();
+      }
+    })(),
+    (err: any) => err instanceof PredictorError && err.code === "CANCELED",
+  );
+  assert.ok(seen.length <= 3, `stopped after ${seen.length} chunks`);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal((globalThis as any).__cleanedUp, "aborted");
+});
+
+test("invalid input is rejected before predict runs", async () => {
+  const { loaded } = await load(STREAMING);
+  await assert.rejects(collect(loaded.runner.predict({ n: -1 })), (err: any) => err.code === "INVALID_INPUT" && /"n" must be greater/.test(err.message));
+});
+
+test("plain values, Path inputs from local files and data: URIs", async () => {
+  const { dir, loaded } = await load(`import { BasePredictor, Input, type InputsOf } from "tscog";
+import { readFile } from "node:fs/promises";
+const inputs = { file: Input.path() };
+export class Predictor extends BasePredictor<typeof inputs> {
+  static inputs = inputs;
+  async predict({ file }: InputsOf<typeof inputs>): Promise<string> { return (await readFile(file, "utf8")).toUpperCase(); }
+}`);
+  assert.equal(loaded.outputKind, "value");
+  writeFileSync(join(dir, "in.txt"), "abc");
+  assert.equal((await collect(loaded.runner.predict({ file: join(dir, "in.txt") }))).value, "ABC");
+  const dataUri = `data:text/plain;base64,${Buffer.from("xyz").toString("base64")}`;
+  assert.equal((await collect(loaded.runner.predict({ file: dataUri }, { files: "remote" }))).value, "XYZ");
+  await assert.rejects(collect(loaded.runner.predict({ file: join(dir, "in.txt") }, { files: "remote" })), /must be a data: URI or an http\(s\) URL/);
+  await assert.rejects(collect(loaded.runner.predict({ file: join(dir, "missing.txt") })), /missing\.txt does not exist/);
+});
+
+test("errors in the author's code name their file and line", async () => {
+  const { dir, loaded } = await load(`import { BasePredictor } from "tscog";
+export class Predictor extends BasePredictor {
+  async predict(): Promise<string> {
+    const x = 1;
+    throw new Error("kaboom " + x);
+  }
+}`);
+  await assert.rejects(collect(loaded.runner.predict({})), (err: any) => {
+    assert.equal(err.code, "PREDICTION_FAILED");
+    assert.equal(err.file, join(dir, "predict.ts"));
+    assert.equal(err.line, 5);
+    assert.match(err.message, /predict\.ts:5:\d+: predict\(\) failed: kaboom 1/);
+    return true;
+  });
+});
+
+test("setup() that throws is SETUP_FAILED with the location", async () => {
+  const { loaded } = await load(`import { BasePredictor } from "tscog";
+export class Predictor extends BasePredictor {
+  async setup() {
+    throw new Error("no weights");
+  }
+  predict() { return 1; }
+}`);
+  await assert.rejects(loaded.runner.setup(), (err: any) => err.code === "SETUP_FAILED" && err.line === 4 && /no weights/.test(err.message));
+});
+
+test("compile errors point at file, line and column", async () => {
+  await assert.rejects(load(`import { BasePredictor } from "tscog";\nexport class Predictor extends BasePredictor {\n  predict() { return 1 +; }\n}\n`), (err: any) => {
+    assert.equal(err.code, "PREDICTOR_LOAD");
+    assert.equal(err.line, 3);
+    assert.match(err.message, /predict\.ts:3:\d+: Unexpected ";"/);
+    return true;
+  });
+});
+
+test("a missing class lists the predictor classes the file exports", async () => {
+  await assert.rejects(
+    load(`import { BasePredictor } from "tscog";\nexport class Other extends BasePredictor { predict() { return 1; } }\n`),
+    /predict\.ts does not export "Predictor"\. Predictor classes it exports: Other; set predict: "predict\.ts:Other"/,
+  );
+});
+
+test("a missing package is named with how to install it", async () => {
+  await assert.rejects(load(`import "left-padz";\nexport class Predictor { predict() { return 1; } }\n`), /Cannot find package "left-padz"\. Install it in the project \(npm install left-padz\)/);
+});
+
+test("bundles are written outside the project", async () => {
+  const { dir } = await load(`export class Predictor { predict() { return 1; } }`);
+  assert.equal(existsSync(join(dir, ".tscog")), false);
+});
