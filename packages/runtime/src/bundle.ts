@@ -1,4 +1,4 @@
-import { mkdir, writeFile, mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -18,6 +18,12 @@ export interface BundleOptions {
   /** Where to write the bundle; a fresh temporary file by default. */
   outFile?: string;
   externals?: ExternalMode;
+  /**
+   * Where the project's files live when the bundle runs (e.g. `/src` in an
+   * image); `import.meta.url`, `.dirname` and `.filename` in the author's files
+   * point there. Default: the project directory itself.
+   */
+  runtimeDir?: string;
 }
 
 export interface PredictorBundle {
@@ -70,6 +76,29 @@ function importsPlugin(project: Project, externals: ExternalMode): Plugin {
   };
 }
 
+/**
+ * Keeps `import.meta.url` in the author's files pointing at their source
+ * location rather than at the bundle, so `new URL("./model", import.meta.url)`
+ * finds files next to predict.ts.
+ */
+function sourceLocationPlugin(project: Project, runtimeDir: string): Plugin {
+  return {
+    name: "tscog-source-location",
+    setup(b) {
+      b.onLoad({ filter: /\.(m?[jt]s|tsx)$/ }, async (args) => {
+        if (!args.path.startsWith(project.dir + "/") || args.path.includes("/node_modules/")) return undefined;
+        const runtimeFile = join(runtimeDir, relative(project.dir, args.path));
+        const text = (await readFile(args.path, "utf8"))
+          .replaceAll("import.meta.url", JSON.stringify(pathToFileURL(runtimeFile).href))
+          .replaceAll("import.meta.dirname", JSON.stringify(dirname(runtimeFile)))
+          .replaceAll("import.meta.filename", JSON.stringify(runtimeFile));
+        const ext = args.path.split(".").pop()!;
+        return { contents: text, loader: ext.endsWith("ts") || ext === "tsx" ? (ext === "tsx" ? "tsx" : "ts") : "js" };
+      });
+    },
+  };
+}
+
 function formatMessage(m: Message, dir: string): string {
   if (!m.location) return m.text;
   const { file, line, column, lineText } = m.location;
@@ -100,7 +129,10 @@ export async function bundlePredictor(project: Project, options: BundleOptions =
       banner: {
         js: 'import { createRequire as __tscogCreateRequire } from "node:module"; const require = __tscogCreateRequire(import.meta.url);',
       },
-      plugins: [importsPlugin(project, options.externals ?? "absolute")],
+      plugins: [
+        importsPlugin(project, options.externals ?? "absolute"),
+        sourceLocationPlugin(project, options.runtimeDir ?? project.dir),
+      ],
     });
     code = result.outputFiles[0]!.text;
   } catch (err: any) {

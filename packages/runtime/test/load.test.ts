@@ -145,3 +145,12 @@ test("bundles are written outside the project", async () => {
   const { dir } = await load(`export class Predictor { predict() { return 1; } }`);
   assert.equal(existsSync(join(dir, ".tscog")), false);
 });
+
+test("import.meta.url in the author's file points next to predict.ts, not at the bundle", async () => {
+  const { dir, loaded } = await load(`import { BasePredictor } from "tscog";
+export class Predictor extends BasePredictor {
+  async predict(): Promise<string> { return new URL("./model/", import.meta.url).pathname + "|" + import.meta.dirname; }
+}`);
+  const { value } = await collect(loaded.runner.predict({}));
+  assert.equal(value, `${join(dir, "model")}/|${dir}`);
+});
