@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runCli, tempProject } from "./run-cli.js";
+import { makeProject as tempProject } from "@tscog/runtime/testing";
+import { runCli } from "./run-cli.js";
 
 const COG = 'predict: "predict.ts:Predictor"\n';
 const PREDICTOR = `import { BasePredictor, Input, type ConcatenateIterator, type InputsOf, type PredictContext } from "tscog";

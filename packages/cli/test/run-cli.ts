@@ -1,6 +1,4 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -28,14 +26,4 @@ export function runCli(args: string[], options: { cwd?: string; input?: string; 
     child.on("close", (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.input ?? "");
   });
-}
-
-/** Writes a throwaway project (file name → contents) and returns its directory. */
-export function tempProject(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "tscog-cli-"));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
 }

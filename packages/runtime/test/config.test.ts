@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfigError } from "@tscog/sdk";
 import { parseConfig, loadProject } from "../src/index.js";
-import { makeProject } from "./fixture.js";
+import { makeProject } from "../src/testing.js";
 
 function fails(text: string, pattern: RegExp, line?: number) {
   assert.throws(

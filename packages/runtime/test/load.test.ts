@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PredictorError } from "@tscog/sdk";
 import { loadPredictor, loadProject } from "../src/index.js";
-import { makeProject } from "./fixture.js";
+import { makeProject } from "../src/testing.js";
 
 const COG = 'predict: "predict.ts:Predictor"\n';
 

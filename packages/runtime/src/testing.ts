@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
-/** Writes a throwaway project (file name → contents) and returns its directory. */
+/** Test helper: writes a throwaway project (file name → contents) and returns its directory. */
 export function makeProject(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "tscog-test-"));
   for (const [name, text] of Object.entries(files)) {
