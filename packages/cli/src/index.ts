@@ -13,3 +13,5 @@ export type {
   InputField,
   InputFields,
 } from "@tscog/sdk";
+export { TextGenerator } from "@tscog/engine";
+export type { ChatMessage, GenerateOptions, TextGeneratorOptions, Prompt, Device } from "@tscog/engine";

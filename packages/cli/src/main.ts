@@ -1,7 +1,10 @@
 import { Command, CommanderError } from "commander";
+import { registerBuild } from "./commands/build.js";
 import { registerInit } from "./commands/init.js";
 import { registerPredict } from "./commands/predict.js";
+import { registerPush } from "./commands/push.js";
 import { registerSchema } from "./commands/schema.js";
+import { registerServe } from "./commands/serve.js";
 
 /** Builds the `tscog` command line program. */
 export function createProgram(): Command {
@@ -13,6 +16,9 @@ export function createProgram(): Command {
   registerInit(program);
   registerPredict(program);
   registerSchema(program);
+  registerServe(program);
+  registerBuild(program);
+  registerPush(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -1,5 +1,6 @@
 import { pathToFileURL } from "node:url";
-import { relative } from "node:path";
+import { rm } from "node:fs/promises";
+import { dirname, relative } from "node:path";
 import { createInputValidator, inputSchema, PredictorError, type InputField, type PredictorClass } from "@tscog/sdk";
 import { bundlePredictor } from "./bundle.js";
 import { buildOpenApi, type OpenApiDocument } from "./openapi.js";
@@ -20,17 +21,21 @@ function isInputField(v: unknown): v is InputField {
 }
 
 /**
- * Compiles (or takes a prebuilt `bundle`), imports the predictor class and
+ * Compiles (or takes a prebuilt `bundle`, or `$TSCOG_PREDICTOR_BUNDLE` as
+ * images set it), imports the predictor class and
  * derives its OpenAPI document. Runs module top-level code but not `setup()`.
  */
 export async function loadPredictor(project: Project, options: { bundle?: string } = {}): Promise<LoadedPredictor> {
   process.setSourceMapsEnabled(true);
   const { file: sourceFile, className } = project.predictor;
   const shown = relative(project.dir, sourceFile) || sourceFile;
-  const bundle = options.bundle ?? (await bundlePredictor(project)).file;
+  const prebuilt = options.bundle ?? process.env.TSCOG_PREDICTOR_BUNDLE;
+  const bundle = prebuilt || (await bundlePredictor(project)).file;
   let mod: Record<string, unknown>;
   try {
     mod = await import(pathToFileURL(bundle).href);
+    // Imported (source map included): a bundle we compiled is no longer needed.
+    if (!prebuilt) await rm(dirname(bundle), { recursive: true, force: true });
   } catch (err: any) {
     const loc = authorLocation(err, sourceFile);
     const where = loc ? `${relative(project.dir, loc.file)}:${loc.line}:${loc.column}: ` : `${shown}: `;
