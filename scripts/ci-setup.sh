@@ -3,11 +3,10 @@
 # starts the services (dockerd). Safe to run more than once. Needs root.
 set -euo pipefail
 packages=(curl wamerican chromium)
-[ -f scripts/ci-services.sh ] && packages+=(docker.io docker-registry skopeo apache2-utils)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if [ -f scripts/ci-services.sh ]; then bash scripts/ci-services.sh; fi
+bash scripts/ci-services.sh

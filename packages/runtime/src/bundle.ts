@@ -1,5 +1,4 @@
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -32,25 +31,16 @@ export interface PredictorBundle {
 }
 
 const TSCOG_NAMES = /^(tscog|@tscog\/[a-z-]+)$/;
-
-function resolveFrom(spec: string, dir: string): string | undefined {
-  try {
-    return createRequire(join(dir, "noop.js")).resolve(spec);
-  } catch {
-    try {
-      return fileURLToPath(import.meta.resolve(spec));
-    } catch {
-      return undefined;
-    }
-  }
-}
+const TSCOG_DIR = dirname(fileURLToPath(import.meta.url));
+const RESOLVING = Symbol("tscog-resolving");
 
 /** Resolves `tscog` to this installation and decides how other packages are imported. */
 function importsPlugin(project: Project, externals: ExternalMode): Plugin {
   return {
     name: "tscog-imports",
     setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, (args) => {
+      b.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === RESOLVING) return undefined;
         if (args.path.startsWith("node:")) return { path: args.path, external: true };
         const pkg = args.path.startsWith("@") ? args.path.split("/").slice(0, 2).join("/") : args.path.split("/")[0]!;
         if (TSCOG_NAMES.test(pkg)) {
@@ -63,14 +53,13 @@ function importsPlugin(project: Project, externals: ExternalMode): Plugin {
           return { path: target };
         }
         if (externals === "bare") return { path: args.path, external: true };
-        const resolved = resolveFrom(args.path, args.resolveDir || project.dir);
-        if (!resolved) {
-          return {
-            errors: [{ text: `Cannot find package "${pkg}". Install it in the project (npm install ${pkg}).` }],
-          };
+        // Resolve as Node's ESM loader would (the "import" condition), from the
+        // importing file, then from tscog's own installation.
+        for (const resolveDir of [args.resolveDir || project.dir, TSCOG_DIR]) {
+          const r = await b.resolve(args.path, { kind: args.kind, resolveDir, importer: args.importer, pluginData: RESOLVING });
+          if (r.errors.length === 0) return r.external ? { path: args.path, external: true } : { path: pathToFileURL(r.path).href, external: true };
         }
-        if (resolved === args.path) return { path: args.path, external: true };
-        return { path: pathToFileURL(resolved).href, external: true };
+        return { errors: [{ text: `Cannot find package "${pkg}". Install it in the project (npm install ${pkg}).` }] };
       });
     },
   };

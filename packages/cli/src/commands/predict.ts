@@ -1,40 +1,19 @@
 import { randomUUID } from "node:crypto";
-import { copyFile, writeFile } from "node:fs/promises";
 import { Command } from "commander";
 import { Secret, type JsonSchema } from "@tscog/sdk";
-import { loadPredictor, loadProject, projectEnvironment, type OutputKind } from "@tscog/runtime";
+import { loadPredictor, loadProject, projectEnvironment } from "@tscog/runtime";
 import { parseCliInputs, parseJsonInput } from "../cli-inputs.js";
 import { collect, projectDirOption, runAction } from "../command-helpers.js";
+import { createPrinter, saveOutput } from "../output-printer.js";
+import { predictInImage } from "../image-predict.js";
 
-interface PredictFlags {
+export interface PredictFlags {
   input: string[];
   json?: string;
   output?: string;
   project: string;
   debug?: boolean;
-}
-
-/** Writes output as it arrives: chunks of text live, list items one per line. */
-function createPrinter(kind: OutputKind, json: boolean) {
-  let last = "";
-  return {
-    chunk(value: unknown) {
-      if (json) return;
-      const text = typeof value === "string" ? value : JSON.stringify(value);
-      if (kind === "concatenate") process.stdout.write(text);
-      else process.stdout.write(`${text}\n`);
-      last = kind === "concatenate" ? text : "\n";
-    },
-    value(value: unknown) {
-      if (json || value === undefined) return;
-      const text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
-      process.stdout.write(text);
-      last = text;
-    },
-    end() {
-      if (!json && last && !last.endsWith("\n")) process.stdout.write("\n");
-    },
-  };
+  image?: string;
 }
 
 function masked(input: Record<string, unknown>, schema: JsonSchema): Record<string, unknown> {
@@ -100,18 +79,6 @@ async function predict(flags: PredictFlags): Promise<number> {
   }
 }
 
-async function saveOutput(target: string | undefined, output: unknown, kind: OutputKind, schema: JsonSchema) {
-  if (!target) return;
-  if (kind === "value" && schema.format === "uri" && typeof output === "string") {
-    await copyFile(output, target);
-  } else if (kind === "concatenate") {
-    await writeFile(target, (output as unknown[]).join(""));
-  } else {
-    await writeFile(target, typeof output === "string" ? output : `${JSON.stringify(output, null, 2)}\n`);
-  }
-  process.stderr.write(`Written output to ${target}\n`);
-}
-
 /** `tscog predict`: runs the project's predictor in-process and prints its output live. */
 export function registerPredict(program: Command): Command {
   return program
@@ -121,6 +88,7 @@ export function registerPredict(program: Command): Command {
     .option("--json <json|@file|@->", "inputs as a JSON object; prints the prediction object as JSON")
     .option("-o, --output <path>", "also write the output to this file")
     .addOption(projectDirOption())
+    .option("--image <ref>", "run the prediction in this built image in the local Docker engine")
     .option("--debug", "show stack traces")
-    .action(runAction(predict));
+    .action(runAction((flags: PredictFlags) => (flags.image ? predictInImage(flags) : predict(flags))));
 }

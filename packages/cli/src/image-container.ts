@@ -1,0 +1,82 @@
+import { createServer } from "node:net";
+import { execa } from "execa";
+import { TscogError } from "@tscog/sdk";
+
+/** A built image running in the local Docker engine, reachable on loopback. */
+export interface RunningContainer {
+  id: string;
+  url: string;
+  /** Removes the container (idempotent). */
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function docker(args: string[]): Promise<string> {
+  try {
+    const r = await execa("docker", args);
+    return r.stdout.trim();
+  } catch (err: any) {
+    const why = err?.code === "ENOENT" ? "the docker command is not installed" : (err?.stderr || err?.shortMessage || String(err)).trim();
+    throw new TscogError("REGISTRY", `docker ${args[0]} failed: ${why}`, { cause: err });
+  }
+}
+
+/**
+ * Starts `ref` with its port 5000 published on 127.0.0.1 (`port`, or a free
+ * one) and waits until its health check says READY. On failure the container
+ * is removed and its logs are part of the error.
+ */
+export async function startImage(ref: string, options: { port?: number; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunningContainer> {
+  const port = options.port ?? (await freePort());
+  const envArgs = Object.entries(options.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+  const id = await docker(["run", "-d", "-p", `127.0.0.1:${port}:5000`, ...envArgs, ref]);
+  let stopped = false;
+  const container: RunningContainer = {
+    id,
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await execa("docker", ["rm", "-f", id], { reject: false });
+    },
+  };
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  // fetch's sockets and AbortSignal.timeout do not keep the process alive on their own.
+  const keepAlive = setInterval(() => {}, 60_000);
+  try {
+    while (true) {
+      const status = await fetch(`${container.url}/health-check`, { signal: AbortSignal.timeout(2000) })
+        .then((r) => r.json() as Promise<{ status: string; setup?: { logs?: string } }>)
+        .catch(() => undefined);
+      if (status?.status === "READY") return container;
+      if (status?.status === "SETUP_FAILED" || status?.status === "DEFUNCT") {
+        throw new TscogError("SETUP_FAILED", `The container of ${ref} reports ${status.status}:\n${status.setup?.logs ?? ""}`);
+      }
+      const running = await execa("docker", ["inspect", "-f", "{{.State.Running}}", id], { reject: false });
+      if (running.stdout.trim() !== "true") {
+        throw new TscogError("SETUP_FAILED", `The container of ${ref} exited before it was ready.`);
+      }
+      if (Date.now() > deadline) throw new TscogError("NOT_READY", `The container of ${ref} was not READY within ${(options.timeoutMs ?? 120_000) / 1000} s.`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (err) {
+    const logs = await execa("docker", ["logs", id], { reject: false, all: true });
+    await container.stop();
+    if (err instanceof TscogError && logs.all) {
+      throw new TscogError(err.code, `${err.message}\nContainer output:\n${logs.all.trim()}`, { cause: err });
+    }
+    throw err;
+  } finally {
+    clearInterval(keepAlive);
+  }
+}

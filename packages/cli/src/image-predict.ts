@@ -1,0 +1,86 @@
+import { randomUUID } from "node:crypto";
+import { EventSourceParserStream } from "eventsource-parser/stream";
+import { InputError, PredictorError, TscogError, type ErrorDetail, type JsonSchema } from "@tscog/sdk";
+import { fileToDataUri, type OutputKind } from "@tscog/runtime";
+import { parseCliInputs, parseJsonInput } from "./cli-inputs.js";
+import { startImage } from "./image-container.js";
+import { createPrinter, saveOutput } from "./output-printer.js";
+
+interface ImagePredictFlags {
+  image?: string;
+  input: string[];
+  json?: string;
+  output?: string;
+}
+
+function outputKind(schema: JsonSchema): OutputKind {
+  if (schema["x-cog-array-display"] === "concatenate") return "concatenate";
+  return schema["x-cog-array-type"] === "iterator" ? "iterator" : "value";
+}
+
+/** Local files given for `Path` inputs travel to the container as data: URIs. */
+async function inlineFiles(input: Record<string, unknown>, properties: Record<string, JsonSchema>) {
+  const inline = async (v: unknown) => (typeof v === "string" && !/^(data|https?):/.test(v) ? fileToDataUri(v) : v);
+  for (const [name, prop] of Object.entries(properties)) {
+    const v = input[name];
+    if (prop.format === "uri") input[name] = await inline(v);
+    else if ((prop.items as JsonSchema | undefined)?.format === "uri" && Array.isArray(v)) input[name] = await Promise.all(v.map(inline));
+  }
+}
+
+async function requestError(res: Response): Promise<TscogError> {
+  const body = (await res.json().catch(() => ({}))) as { detail?: string | ErrorDetail[] };
+  if (res.status === 422 && Array.isArray(body.detail)) {
+    const lines = body.detail.map((d) => `input "${d.loc.slice(2).join(".")}" ${d.msg}`);
+    return new InputError(`Invalid input: ${lines.join("; ")}.`, { details: body.detail });
+  }
+  return new TscogError("BAD_REQUEST", `The container answered HTTP ${res.status}: ${typeof body.detail === "string" ? body.detail : JSON.stringify(body)}`);
+}
+
+/**
+ * `tscog predict --image REF`: runs the image in the local Docker engine,
+ * streams one prediction over SSE to stdout, and removes the container.
+ */
+export async function predictInImage(flags: ImagePredictFlags): Promise<number> {
+  const container = await startImage(flags.image!);
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+  try {
+    const openapi = (await (await fetch(`${container.url}/openapi.json`)).json()) as { components: { schemas: Record<string, JsonSchema> } };
+    const schemas = openapi.components.schemas;
+    const input = parseCliInputs(flags.input, schemas, flags.json ? parseJsonInput(flags.json) : {});
+    await inlineFiles(input, (schemas.Input?.properties ?? {}) as Record<string, JsonSchema>);
+    const kind = outputKind(schemas.Output ?? {});
+    const res = await fetch(`${container.url}/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ id: randomUUID(), input }),
+      signal: controller.signal,
+    });
+    if (!res.ok || !res.body) throw await requestError(res);
+    const printer = createPrinter(kind, Boolean(flags.json));
+    let prediction: Record<string, any> | undefined;
+    const events = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+    for await (const event of events) {
+      const data = JSON.parse(event.data);
+      if (event.event === "output") printer.chunk(data.chunk);
+      else if (event.event === "log") process.stderr.write(data.data ?? "");
+      else if (event.event === "completed") prediction = data;
+    }
+    if (!prediction) throw new TscogError("PREDICTION_FAILED", "The container closed the stream before the prediction completed.");
+    if (prediction.status === "failed") throw new PredictorError("PREDICTION_FAILED", `The prediction failed: ${prediction.error}`);
+    if (prediction.status === "canceled") throw new PredictorError("CANCELED", "The prediction was canceled.");
+    if (kind === "value") printer.value(prediction.output);
+    printer.end();
+    await saveOutput(flags.output, prediction.output, kind, schemas.Output ?? {});
+    if (flags.json) process.stdout.write(`${JSON.stringify(prediction, null, 2)}\n`);
+    return 0;
+  } catch (err: any) {
+    if (controller.signal.aborted) throw new PredictorError("CANCELED", "The prediction was canceled.");
+    throw err;
+  } finally {
+    process.off("SIGINT", onSigint);
+    await container.stop();
+  }
+}

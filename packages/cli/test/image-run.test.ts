@@ -1,0 +1,49 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { makeProject } from "@tscog/runtime/testing";
+import { runCli } from "./run-cli.js";
+
+function dockerRunning(): boolean {
+  try {
+    execFileSync("docker", ["info"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const skip = !dockerRunning() && !process.env.CI ? "no Docker engine running (CI starts one)" : false;
+const TAG = `tscog-cli-test-${process.pid}:latest`;
+
+const containers = () => execFileSync("docker", ["ps", "-aq", "--filter", `ancestor=${TAG}`], { encoding: "utf8" }).trim();
+
+test("tscog build, then tscog predict --image streams from the container and cleans up", { skip, timeout: 300_000 }, async (t) => {
+  const dir = makeProject({
+    "cog.yaml": 'predict: "predict.ts:Predictor"\n',
+    "predict.ts": `import { BasePredictor, Input, type ConcatenateIterator, type InputsOf } from "tscog";
+const inputs = { word: Input.string(), n: Input.integer({ default: 2, le: 10 }) };
+export class Predictor extends BasePredictor<typeof inputs> {
+  static inputs = inputs;
+  async *predict({ word, n }: InputsOf<typeof inputs>): ConcatenateIterator<string> {
+    console.log("in the container");
+    for (let i = 0; i < n; i++) yield word + i + " ";
+  }
+}
+`,
+  });
+  t.after(() => execFileSync("docker", ["rmi", "-f", TAG], { stdio: "ignore" }));
+  const build = await runCli(["build", "-t", TAG, "--progress", "plain"], { cwd: dir });
+  assert.equal(build.code, 0, build.stderr);
+
+  const r = await runCli(["predict", "--image", TAG, "-i", "word=box", "-i", "n=3"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "box0 box1 box2 \n");
+  assert.match(r.stderr, /in the container/);
+  assert.equal(containers(), "", "the container is removed");
+
+  const bad = await runCli(["predict", "--image", TAG, "-i", "word=x", "-i", "n=11"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /input "n" must be less than or equal to 10/);
+  assert.equal(containers(), "");
+});
