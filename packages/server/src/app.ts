@@ -1,0 +1,97 @@
+/**
+ * The server's web-standard core: `fetch(Request) → Response`, with no Node
+ * specifics. Adapters (see `node-adapter.ts`) bridge it to a real socket.
+ */
+import { TscogError } from "@tscog/sdk";
+import type { AppContext } from "./app-context.js";
+import { Auth } from "./auth.js";
+import { cogRoutes, PUBLIC_PATHS } from "./cog-routes.js";
+import { Cors, type CorsOptions } from "./cors.js";
+import { errorResponse, jsonResponse } from "./http-errors.js";
+import type { PredictionService } from "./prediction-service.js";
+import { isStreamPath, replicateRoutes } from "./replicate-routes.js";
+import { Router } from "./router.js";
+
+export interface AppOptions {
+  service: PredictionService;
+  /** When set, every route but the health probes needs `Authorization: Bearer <token>`. */
+  token?: string;
+  cors?: CorsOptions;
+  /** Largest accepted request body, bytes. Default 16 MiB. */
+  maxBodyBytes?: number;
+  /** Idle time before an SSE heartbeat comment, ms. Default 15 s. */
+  heartbeatMs?: number;
+  /** Called by `POST /shutdown`. */
+  onShutdown?: () => void;
+}
+
+/** A fetch-style handler. */
+export interface App {
+  fetch(request: Request): Promise<Response>;
+  readonly maxBodyBytes: number;
+}
+
+/**
+ * Creates the HTTP app for a prediction service.
+ *
+ * @example
+ * const app = createApp({ service });
+ * const res = await app.fetch(new Request("http://x/health-check"));
+ */
+export function createApp(options: AppOptions): App {
+  const auth = new Auth(options.token);
+  const cors = new Cors(options.cors, auth.enabled);
+  const ctx: AppContext = {
+    service: options.service,
+    auth,
+    maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    onShutdown: options.onShutdown,
+  };
+  const router = new Router();
+  cogRoutes(router, ctx);
+  replicateRoutes(router, ctx);
+
+  const handle = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+    if (request.method === "OPTIONS") {
+      if (request.headers.get("access-control-request-method")) return cors.preflight(request);
+      return new Response(null, { status: 204, headers: { allow: "GET, POST, PUT, OPTIONS" } });
+    }
+    const match = router.match(request.method, path);
+    if (!match) throw new TscogError("NOT_FOUND", `No route ${request.method} ${path.slice(0, 200)}; see GET / for the routes.`);
+    if ("allow" in match) {
+      return errorResponse(new TscogError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; allowed: ${match.allow.join(", ")}.`), {
+        allow: match.allow.join(", "),
+      });
+    }
+    if (isStreamPath(path)) {
+      if (!auth.canStream(request, match.params.id ?? "", url.searchParams.get("token"))) auth.check(request);
+    } else if (!PUBLIC_PATHS.has(path)) {
+      auth.check(request);
+    }
+    return match.handler(request, match.params);
+  };
+
+  return {
+    maxBodyBytes: ctx.maxBodyBytes,
+    async fetch(request: Request): Promise<Response> {
+      let response: Response;
+      try {
+        response = await handle(request);
+      } catch (err) {
+        response = errorResponse(err);
+      }
+      const extra = cors.headers(request);
+      for (const key in extra) response.headers.set(key, extra[key]);
+      if (request.method === "HEAD" && response.body) {
+        await response.body.cancel();
+        return new Response(null, { status: response.status, headers: response.headers });
+      }
+      return response;
+    },
+  };
+}
+
+export { jsonResponse };

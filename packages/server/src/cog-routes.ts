@@ -1,0 +1,115 @@
+/**
+ * Cog's container API: health, schema, shutdown and `/predictions` with one
+ * endpoint negotiating JSON (sync), 202 + webhooks (`Prefer: respond-async`)
+ * or SSE (`Accept: text/event-stream`).
+ */
+import { TscogError } from "@tscog/sdk";
+import { checkId, webhookFields, type AppContext } from "./app-context.js";
+import { predictionEventStream, renderCogEvent, SSE_HEADERS } from "./event-stream.js";
+import { jsonResponse, readJsonBody } from "./http-errors.js";
+import { aborted, prefersAsync, wantsEventStream } from "./negotiate.js";
+import { Prediction } from "./prediction.js";
+import type { Router } from "./router.js";
+
+/** Paths that answer without auth (probes). */
+export const PUBLIC_PATHS = new Set(["/health-check", "/healthz", "/readyz", "/livez"]);
+
+/** Answers with `prediction` as the request asked: SSE, 202 JSON or (after it finishes) 200 JSON. */
+export async function negotiatePrediction(
+  ctx: AppContext,
+  request: Request,
+  prediction: Prediction,
+  options: { owner: boolean; asyncStatus?: number },
+): Promise<Response> {
+  if (wantsEventStream(request)) {
+    const from = Prediction.resumeIndex(request.headers.get("last-event-id"));
+    const body = predictionEventStream({
+      prediction,
+      render: renderCogEvent,
+      from,
+      heartbeatMs: ctx.heartbeatMs,
+      onDisconnect: options.owner ? () => ctx.service.cancel(prediction.id) : undefined,
+    });
+    return new Response(body, { status: 200, headers: SSE_HEADERS });
+  }
+  if (prefersAsync(request)) return jsonResponse(options.asyncStatus ?? 202, prediction.toJSON());
+  await Promise.race([prediction.done, aborted(request.signal)]);
+  if (!prediction.isTerminal()) {
+    // The client went away: its synchronous prediction is canceled.
+    if (options.owner) ctx.service.cancel(prediction.id);
+    return new Response(null, { status: 499 });
+  }
+  return jsonResponse(200, prediction.toJSON());
+}
+
+/** Registers Cog's routes. */
+export function cogRoutes(router: Router, ctx: AppContext): void {
+  const { service } = ctx;
+
+  router.on("GET", "/", () =>
+    jsonResponse(200, {
+      docs_url: "/docs",
+      openapi_url: "/openapi.json",
+      shutdown_url: "/shutdown",
+      healthcheck_url: "/health-check",
+      predictions_url: "/predictions",
+      predictions_idempotent_url: "/predictions/{prediction_id}",
+      predictions_cancel_url: "/predictions/{prediction_id}/cancel",
+    }),
+  );
+  router.on("GET", "/health-check", () => jsonResponse(200, service.health()));
+  // Kubernetes-style probes: the same body with a status code a probe understands.
+  router.on("GET", "/healthz", () => {
+    const health = service.health();
+    return jsonResponse(health.status === "DEFUNCT" || health.status === "SETUP_FAILED" ? 503 : 200, health);
+  });
+  router.on("GET", "/livez", () => {
+    const health = service.health();
+    return jsonResponse(health.status === "DEFUNCT" ? 503 : 200, health);
+  });
+  router.on("GET", "/readyz", () => {
+    const health = service.health();
+    return jsonResponse(health.status === "READY" ? 200 : 503, health, health.status === "READY" ? {} : { "retry-after": "1" });
+  });
+  router.on("GET", "/openapi.json", () => {
+    if (service.health().status === "STARTING" && Object.keys(service.openapi).length === 0) {
+      throw new TscogError("NOT_READY", "The schema is not loaded yet; the model is starting.");
+    }
+    return jsonResponse(200, service.openapi);
+  });
+  router.on("POST", "/shutdown", () => {
+    setImmediate(() => ctx.onShutdown?.());
+    return jsonResponse(200, {});
+  });
+
+  router.on("POST", "/predictions", async (request) => {
+    const body = await readJsonBody(request, ctx.maxBodyBytes);
+    const id = body.id === undefined || body.id === null ? undefined : checkId(String(body.id));
+    if (id !== undefined && service.get(id) && !service.get(id)!.isTerminal()) {
+      throw new TscogError("CONFLICT", `A prediction with id ${id} is already running; use PUT /predictions/${id} to re-attach.`);
+    }
+    const prediction = service.create({ id, input: body.input ?? {}, ...webhookFields(body) });
+    return negotiatePrediction(ctx, request, prediction, { owner: true });
+  });
+
+  router.on("GET", "/predictions/:id", (_request, params) => {
+    const prediction = service.get(checkId(params.id));
+    if (!prediction) throw new TscogError("NOT_FOUND", `No prediction with id ${params.id}.`);
+    return jsonResponse(200, prediction.toJSON());
+  });
+
+  router.on("PUT", "/predictions/:id", async (request, params) => {
+    const id = checkId(params.id);
+    const body = await readJsonBody(request, ctx.maxBodyBytes);
+    const existing = service.get(id);
+    if (existing) return negotiatePrediction(ctx, request, existing, { owner: false });
+    const prediction = service.create({ id, input: body.input ?? {}, ...webhookFields(body) });
+    return negotiatePrediction(ctx, request, prediction, { owner: true });
+  });
+
+  router.on("POST", "/predictions/:id/cancel", (_request, params) => {
+    const prediction = service.cancel(checkId(params.id));
+    if (!prediction) throw new TscogError("NOT_FOUND", `No prediction with id ${params.id}.`);
+    return jsonResponse(200, {});
+  });
+}

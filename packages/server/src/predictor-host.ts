@@ -1,0 +1,161 @@
+/**
+ * Where predictions run. The server talks to a `PredictorHost`; the real one
+ * runs the predictor in a worker thread (`WorkerPredictorHost`), tests may use
+ * `InProcessPredictorHost` with a fake runner.
+ */
+import type { HostEvent, OutputKind } from "./prediction.js";
+
+/** The subset of `@tscog/runtime`'s `PredictorRunner` the server needs. */
+export interface RunnerLike {
+  setup(opts?: { onLog?(text: string): void }): Promise<void>;
+  predict(
+    input: Record<string, unknown>,
+    opts: { id?: string; signal?: AbortSignal; onLog?(text: string): void },
+  ): AsyncGenerator<unknown, unknown, undefined>;
+}
+
+/** The subset of `@tscog/runtime`'s `LoadedPredictor` the server needs. */
+export interface LoadedPredictorLike {
+  openapi: Record<string, unknown>;
+  outputKind: OutputKind;
+  runner: RunnerLike;
+}
+
+/** How a prediction ended, as a host reports it. */
+export type HostResult =
+  | { status: "succeeded"; value: unknown }
+  | { status: "failed"; error: string; code?: string; details?: unknown }
+  | { status: "canceled" };
+
+/** One prediction for a host to run. */
+export interface HostJob {
+  id: string;
+  input: Record<string, unknown>;
+  /** Aborting it cancels the prediction (the predictor's signal fires, its generator is returned). */
+  signal: AbortSignal;
+  /** Receives events in batches, in order. */
+  onEvents(batch: HostEvent[]): void;
+}
+
+/** What the server needs from wherever the predictor runs. */
+export interface PredictorHost {
+  /** Loads the predictor (no setup). */
+  load(): Promise<{ openapi: Record<string, unknown>; outputKind: OutputKind }>;
+  /** Runs `setup()`; logs stream to `onLog`. Rejects with the setup error. */
+  setup(onLog: (text: string) => void): Promise<void>;
+  /** Runs one prediction to its end. Never rejects. */
+  predict(job: HostJob): Promise<HostResult>;
+  /** Round trip to the predictor's thread (warm-up, liveness). */
+  ping(): Promise<void>;
+  /** Called when the host dies on its own (worker crash); the server reacts. */
+  onExit?: (reason: string) => void;
+  /** Kills the predictor's thread (a prediction ignores its cancel); `onExit` then fires. Optional. */
+  terminate?(reason: string): void;
+  close(): Promise<void>;
+}
+
+/** Tuning of the batching driver. */
+export interface DriveOptions {
+  /** Flush after this many buffered events. */
+  maxBatch?: number;
+  /** Flush (and let the event loop turn) when the oldest buffered event is this old, in ms. */
+  maxDelayMs?: number;
+}
+
+/**
+ * Runs one prediction: iterates the generator, batches its chunks and logs,
+ * stops within one chunk when `signal` aborts (calling the generator's
+ * `return()`), and turns a throw into a failed result.
+ */
+export async function drivePrediction(
+  runner: RunnerLike,
+  job: HostJob,
+  options: DriveOptions = {},
+): Promise<HostResult> {
+  const maxBatch = options.maxBatch ?? 1024;
+  const maxDelay = options.maxDelayMs ?? 1;
+  let buffer: HostEvent[] = [];
+  let firstAt = 0;
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (buffer.length === 0) return;
+    const batch = buffer;
+    buffer = [];
+    job.onEvents(batch);
+  };
+  const add = (event: HostEvent) => {
+    if (buffer.length === 0) firstAt = performance.now();
+    buffer.push(event);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+  const onLog = (text: string) => add({ type: "log", data: text });
+  let iterator: AsyncGenerator<unknown, unknown, undefined> | undefined;
+  try {
+    if (job.signal.aborted) return { status: "canceled" };
+    iterator = runner.predict(job.input, { id: job.id, signal: job.signal, onLog });
+    for (;;) {
+      const step = await iterator.next();
+      if (step.done) {
+        flush();
+        if (job.signal.aborted) return { status: "canceled" };
+        return { status: "succeeded", value: step.value };
+      }
+      add({ type: "output", chunk: step.value });
+      if (job.signal.aborted) {
+        buffer = [];
+        await iterator.return(undefined).catch(() => undefined);
+        return { status: "canceled" };
+      }
+      if (buffer.length >= maxBatch || performance.now() - firstAt >= maxDelay) {
+        flush();
+        // A generator that never awaits a macrotask would starve cancels and flushes.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (job.signal.aborted) {
+          await iterator.return(undefined).catch(() => undefined);
+          return { status: "canceled" };
+        }
+      }
+    }
+  } catch (err) {
+    flush();
+    if (job.signal.aborted) return { status: "canceled" };
+    const e = err as { message?: unknown; code?: unknown; details?: unknown };
+    const message = err instanceof Error ? err.message : typeof e?.message === "string" ? e.message : String(err);
+    return {
+      status: "failed",
+      error: message,
+      ...(typeof e?.code === "string" ? { code: e.code } : {}),
+      ...(e?.details !== undefined ? { details: e.details } : {}),
+    };
+  }
+}
+
+/** Runs the predictor on the server's own thread. For tests and fakes. */
+export class InProcessPredictorHost implements PredictorHost {
+  onExit?: (reason: string) => void;
+  private loaded?: LoadedPredictorLike;
+
+  constructor(private readonly load_: () => Promise<LoadedPredictorLike> | LoadedPredictorLike) {}
+
+  async load() {
+    this.loaded = await this.load_();
+    return { openapi: this.loaded.openapi, outputKind: this.loaded.outputKind };
+  }
+
+  async setup(onLog: (text: string) => void): Promise<void> {
+    if (!this.loaded) await this.load();
+    await this.loaded!.runner.setup({ onLog });
+  }
+
+  predict(job: HostJob): Promise<HostResult> {
+    return drivePrediction(this.loaded!.runner, job);
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,128 @@
+/**
+ * The predictor's thread. Loads the predictor (a project through
+ * `@tscog/runtime`, or a module exporting a loader, for tests), runs setup and
+ * predictions, and streams batched events back to the server thread.
+ *
+ * Bundlers: this file starts itself when it is the worker's entry, so a bundle
+ * that includes it can use its own URL as the worker URL.
+ */
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
+import { drivePrediction, type LoadedPredictorLike } from "./predictor-host.js";
+import type { HostEvent } from "./prediction.js";
+
+/** Where the worker gets its predictor. */
+export type PredictorSource =
+  | { kind: "project"; dir: string }
+  /** A module whose named export returns a `LoadedPredictorLike` (tests, custom hosts). */
+  | { kind: "module"; url: string; exportName?: string; options?: unknown };
+
+/** Messages from the server thread. */
+export type ToWorker =
+  | { t: "setup" }
+  | { t: "predict"; id: string; input: Record<string, unknown> }
+  | { t: "cancel"; id: string }
+  | { t: "ping"; n: number };
+
+/** Messages to the server thread. */
+export type FromWorker =
+  | { t: "loaded"; openapi: Record<string, unknown>; outputKind: LoadedPredictorLike["outputKind"] }
+  | { t: "load-error"; error: string; code?: string }
+  | { t: "setup-log"; data: string }
+  | { t: "setup-done"; error?: string }
+  /** A batch of events, flattened: `kinds[i]` is o(utput), l(og) or m(etric) for `values[i]` (cloning flat arrays is ~10× cheaper than objects). */
+  | { t: "events"; id: string; kinds: string; values: unknown[] }
+  | { t: "result"; id: string; status: "succeeded" | "failed" | "canceled"; value?: unknown; error?: string; code?: string; details?: unknown }
+  | { t: "pong"; n: number };
+
+async function loadFrom(source: PredictorSource): Promise<LoadedPredictorLike> {
+  if (source.kind === "module") {
+    const mod = (await import(source.url)) as Record<string, unknown>;
+    const factory = mod[source.exportName ?? "default"];
+    if (typeof factory !== "function") throw new Error(`${source.url} has no export ${source.exportName ?? "default"}`);
+    return (await factory(source.options)) as LoadedPredictorLike;
+  }
+  // Imported lazily: esbuild and the TypeScript parser are only needed for projects.
+  const runtime = await import("@tscog/runtime");
+  const project = await runtime.loadProject(source.dir);
+  Object.assign(process.env, runtime.projectEnvironment(project.config));
+  return (await runtime.loadPredictor(project, {})) as unknown as LoadedPredictorLike;
+}
+
+function flatten(events: HostEvent[]): { kinds: string; values: unknown[] } {
+  let kinds = "";
+  const values: unknown[] = new Array(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    if (e.type === "output") {
+      kinds += "o";
+      values[i] = e.chunk;
+    } else if (e.type === "log") {
+      kinds += "l";
+      values[i] = e.data;
+    } else {
+      kinds += "m";
+      values[i] = [e.name, e.value];
+    }
+  }
+  return { kinds, values };
+}
+
+/** Post a message; values that cannot be cloned (functions, class instances with handles) go through JSON. */
+function send(message: FromWorker): void {
+  try {
+    parentPort!.postMessage(message);
+  } catch {
+    parentPort!.postMessage(JSON.parse(JSON.stringify(message)));
+  }
+}
+
+/** The worker's main loop. Starts automatically when this file is a worker's entry. */
+export async function runPredictorWorker(): Promise<void> {
+  const source = (workerData as { source: PredictorSource }).source;
+  let loaded: LoadedPredictorLike;
+  try {
+    loaded = await loadFrom(source);
+  } catch (err) {
+    const e = err as { message?: string; code?: string };
+    send({ t: "load-error", error: e?.message ?? String(err), ...(typeof e?.code === "string" ? { code: e.code } : {}) });
+    return;
+  }
+  const running = new Map<string, AbortController>();
+  parentPort!.on("message", (msg: ToWorker) => {
+    switch (msg.t) {
+      case "ping":
+        send({ t: "pong", n: msg.n });
+        break;
+      case "setup":
+        loaded.runner
+          .setup({ onLog: (data) => send({ t: "setup-log", data }) })
+          .then(
+            () => send({ t: "setup-done" }),
+            (err) => send({ t: "setup-done", error: err instanceof Error ? err.message : String(err) }),
+          );
+        break;
+      case "cancel":
+        running.get(msg.id)?.abort();
+        break;
+      case "predict": {
+        const controller = new AbortController();
+        running.set(msg.id, controller);
+        void drivePrediction(loaded.runner, {
+          id: msg.id,
+          input: msg.input,
+          signal: controller.signal,
+          onEvents: (events) => send({ t: "events", id: msg.id, ...flatten(events) }),
+        }).then((result) => {
+          running.delete(msg.id);
+          send({ t: "result", id: msg.id, ...result });
+        });
+        break;
+      }
+    }
+  });
+  send({ t: "loaded", openapi: loaded.openapi, outputKind: loaded.outputKind });
+}
+
+if (!isMainThread && (workerData as { tscogPredictorWorker?: boolean } | null)?.tscogPredictorWorker) {
+  void runPredictorWorker();
+}

@@ -1,0 +1,163 @@
+/** Runs the predictor in a worker thread so the HTTP event loop stays responsive. */
+import { Worker } from "node:worker_threads";
+import type { HostJob, HostResult, PredictorHost } from "./predictor-host.js";
+import type { HostEvent, OutputKind } from "./prediction.js";
+import type { FromWorker, PredictorSource, ToWorker } from "./predictor-worker.js";
+
+export interface WorkerPredictorHostOptions {
+  source: PredictorSource;
+  /** The worker's entry file; default this package's `predictor-worker.js`. Bundles pass their own URL. */
+  workerUrl?: URL | string;
+  /** Environment for the predictor; default the server's. */
+  env?: Record<string, string | undefined>;
+}
+
+interface Pending {
+  job: HostJob;
+  resolve(result: HostResult): void;
+  onAbort(): void;
+}
+
+/**
+ * A `PredictorHost` backed by a `worker_threads` Worker. If the worker dies,
+ * every running prediction fails with the reason and `onExit` fires; `load()`
+ * may then be called again to start a fresh worker.
+ */
+export class WorkerPredictorHost implements PredictorHost {
+  onExit?: (reason: string) => void;
+  private worker?: Worker;
+  private pending = new Map<string, Pending>();
+  private pings = new Map<number, () => void>();
+  private pingSeq = 0;
+  private setupWaiter?: { onLog(text: string): void; resolve(): void; reject(err: Error): void };
+  private loadWaiter?: { resolve(v: { openapi: Record<string, unknown>; outputKind: OutputKind }): void; reject(err: Error): void };
+  private closing = false;
+  private terminateReason?: string;
+
+  constructor(private readonly options: WorkerPredictorHostOptions) {}
+
+  load(): Promise<{ openapi: Record<string, unknown>; outputKind: OutputKind }> {
+    const url = this.options.workerUrl ?? new URL("./predictor-worker.js", import.meta.url);
+    const worker = new Worker(url, {
+      workerData: { tscogPredictorWorker: true, source: this.options.source },
+      env: this.options.env ?? process.env,
+      stdout: false,
+      stderr: false,
+    });
+    this.worker = worker;
+    worker.on("message", (msg: FromWorker) => this.onMessage(msg));
+    worker.on("error", (err) => this.died(worker, `the predictor crashed: ${err.message}`));
+    worker.on("exit", (code) => this.died(worker, this.terminateReason ?? `the predictor's worker exited with code ${code}`));
+    return new Promise((resolve, reject) => (this.loadWaiter = { resolve, reject }));
+  }
+
+  setup(onLog: (text: string) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.setupWaiter = { onLog, resolve, reject };
+      this.post({ t: "setup" });
+    });
+  }
+
+  predict(job: HostJob): Promise<HostResult> {
+    return new Promise((resolve) => {
+      if (!this.worker) return resolve({ status: "failed", error: "The predictor is not running.", code: "NOT_READY" });
+      const onAbort = () => this.post({ t: "cancel", id: job.id });
+      this.pending.set(job.id, { job, resolve, onAbort });
+      job.signal.addEventListener("abort", onAbort, { once: true });
+      this.post({ t: "predict", id: job.id, input: job.input });
+    });
+  }
+
+  ping(): Promise<void> {
+    return new Promise((resolve) => {
+      const n = ++this.pingSeq;
+      this.pings.set(n, resolve);
+      this.post({ t: "ping", n });
+    });
+  }
+
+  terminate(reason: string): void {
+    const worker = this.worker;
+    if (!worker) return;
+    this.terminateReason = reason;
+    void worker.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const worker = this.worker;
+    if (worker) await worker.terminate();
+  }
+
+  private post(msg: ToWorker): void {
+    this.worker?.postMessage(msg);
+  }
+
+  private onMessage(msg: FromWorker): void {
+    switch (msg.t) {
+      case "events": {
+        const events: HostEvent[] = new Array(msg.values.length);
+        for (let i = 0; i < msg.values.length; i++) {
+          const kind = msg.kinds.charCodeAt(i);
+          const value = msg.values[i];
+          if (kind === 111 /* o */) events[i] = { type: "output", chunk: value };
+          else if (kind === 108 /* l */) events[i] = { type: "log", data: String(value) };
+          else events[i] = { type: "metric", name: String((value as unknown[])[0]), value: (value as unknown[])[1] };
+        }
+        this.pending.get(msg.id)?.job.onEvents(events);
+        break;
+      }
+      case "result": {
+        const p = this.pending.get(msg.id);
+        if (!p) break;
+        this.pending.delete(msg.id);
+        p.job.signal.removeEventListener("abort", p.onAbort);
+        if (msg.status === "succeeded") p.resolve({ status: "succeeded", value: msg.value });
+        else if (msg.status === "canceled") p.resolve({ status: "canceled" });
+        else p.resolve({ status: "failed", error: msg.error ?? "prediction failed", code: msg.code, details: msg.details });
+        break;
+      }
+      case "pong":
+        this.pings.get(msg.n)?.();
+        this.pings.delete(msg.n);
+        break;
+      case "setup-log":
+        this.setupWaiter?.onLog(msg.data);
+        break;
+      case "setup-done": {
+        const w = this.setupWaiter;
+        this.setupWaiter = undefined;
+        if (msg.error === undefined) w?.resolve();
+        else w?.reject(new Error(msg.error));
+        break;
+      }
+      case "loaded":
+        this.loadWaiter?.resolve({ openapi: msg.openapi, outputKind: msg.outputKind });
+        this.loadWaiter = undefined;
+        break;
+      case "load-error":
+        this.loadWaiter?.reject(Object.assign(new Error(msg.error), { code: msg.code }));
+        this.loadWaiter = undefined;
+        break;
+    }
+  }
+
+  private died(worker: Worker, reason: string): void {
+    if (this.worker !== worker && !this.closing) return;
+    const wasClosing = this.closing;
+    this.worker = undefined;
+    this.terminateReason = undefined;
+    for (const [id, p] of this.pending) {
+      p.job.signal.removeEventListener("abort", p.onAbort);
+      p.resolve({ status: "failed", error: `Prediction ${id} failed: ${reason}.`, code: "PREDICTION_FAILED" });
+    }
+    this.pending.clear();
+    for (const resolve of this.pings.values()) resolve();
+    this.pings.clear();
+    this.loadWaiter?.reject(new Error(`Loading the predictor failed: ${reason}.`));
+    this.loadWaiter = undefined;
+    this.setupWaiter?.reject(new Error(`setup() failed: ${reason}.`));
+    this.setupWaiter = undefined;
+    if (!wasClosing) this.onExit?.(reason);
+  }
+}
