@@ -75,3 +75,15 @@ export async function fileToDataUri(file: string): Promise<string> {
   const mime = MIME_BY_EXT[extname(file).toLowerCase()] ?? "application/octet-stream";
   return `data:${mime};base64,${(await readFile(file)).toString("base64")}`;
 }
+
+/**
+ * For an Output schema with files (`format: uri`, or a list of them), a
+ * function turning each local path into a data: URI; undefined otherwise.
+ */
+export function fileOutputEncoder(output: Record<string, unknown> | undefined): ((value: unknown) => Promise<unknown>) | undefined {
+  const isFile = (s: unknown) => (s as Record<string, unknown> | undefined)?.format === "uri";
+  if (!isFile(output) && !isFile(output?.items)) return undefined;
+  const encode = (v: unknown): Promise<unknown> =>
+    typeof v === "string" && !/^(data|https?):/.test(v) ? fileToDataUri(v) : Array.isArray(v) ? Promise.all(v.map(encode)) : Promise.resolve(v);
+  return encode;
+}

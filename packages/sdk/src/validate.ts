@@ -51,6 +51,8 @@ function describe(err: ErrorObject, names: readonly string[]): { field: string; 
       return { field, msg: `must have at least ${p.limit} items`, type: "value_error.list.min_items" };
     case "maxItems":
       return { field, msg: `must have at most ${p.limit} items`, type: "value_error.list.max_items" };
+    case "format":
+      return { field, msg: "must be a data: URI or an http(s) URL", type: "value_error.url" };
     case "pattern":
       return { field, msg: `must match the pattern ${p.pattern}`, type: "value_error.str.regex" };
     case "enum":
@@ -81,15 +83,20 @@ function valueAt(input: unknown, field: string): unknown {
 
 /**
  * Compiles a validator for the `Input` schema in an OpenAPI document's
- * `components.schemas` (as `openapi.components.schemas`).
+ * `components.schemas` (as `openapi.components.schemas`). With
+ * `files: "remote"` (servers), file inputs must be data: or http(s) URLs.
  */
-export function createInputValidator(schemas: Record<string, JsonSchema>): InputValidator {
+export function createInputValidator(schemas: Record<string, JsonSchema>, options: { files?: "local" | "remote" } = {}): InputValidator {
   const schema = inputValidationSchema(schemas);
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
   const names = Object.keys(properties);
   const isSecret = (s: JsonSchema | undefined) => s?.["x-cog-secret"] === true;
   const secrets = names.filter((n) => isSecret(properties[n]) || isSecret(properties[n]!.items as JsonSchema));
-  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, validateFormats: false });
+  // `Path` inputs (format: uri): any string for local runs; data: or http(s) URLs over HTTP.
+  const remote = options.files === "remote";
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, validateFormats: remote });
+  ajv.addFormat("uri", /^(data:|https?:\/\/)/i);
+  ajv.addFormat("password", true);
   const check = ajv.compile(schema);
 
   return {

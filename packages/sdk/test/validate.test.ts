@@ -74,3 +74,11 @@ test("secrets are wrapped and never shown", () => {
   assert.doesNotMatch(inspect(out), /s3cret|k2/);
   assert.throws(() => v.validate({ key: 5 }), (err: InputError) => !err.message.includes("5)") && /a secret/.test(err.message));
 });
+
+test("file inputs: any path for local runs, only data:/http(s) URLs for servers", () => {
+  const { input } = inputSchema({ f: Input.path() });
+  assert.deepEqual(createInputValidator({ Input: input }).validate({ f: "photo.jpg" }), { f: "photo.jpg" });
+  const remote = createInputValidator({ Input: input }, { files: "remote" });
+  assert.deepEqual(remote.validate({ f: "https://example.com/a.png" }), { f: "https://example.com/a.png" });
+  assert.throws(() => remote.validate({ f: "/etc/passwd" }), (err: InputError) => err.details![0]!.type === "value_error.url");
+});

@@ -94,7 +94,7 @@ export class PredictionService {
       this.openapi = loaded.openapi;
       this.outputKind = loaded.outputKind;
       const schemas = (loaded.openapi as { components?: { schemas?: Record<string, never> } }).components?.schemas;
-      this.validator = schemas?.Input ? createInputValidator(schemas) : undefined;
+      this.validator = schemas?.Input ? createInputValidator(schemas, { files: "remote" }) : undefined;
       await this.host.setup((text) => (this.setupState.logs += text));
       await this.host.ping();
       this.setupState.status = "succeeded";

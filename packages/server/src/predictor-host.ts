@@ -10,7 +10,7 @@ export interface RunnerLike {
   setup(opts?: { onLog?(text: string): void }): Promise<void>;
   predict(
     input: Record<string, unknown>,
-    opts: { id?: string; signal?: AbortSignal; onLog?(text: string): void },
+    opts: { id?: string; signal?: AbortSignal; onLog?(text: string): void; files?: "local" | "remote" },
   ): AsyncGenerator<unknown, unknown, undefined>;
 }
 
@@ -60,6 +60,8 @@ export interface DriveOptions {
   maxBatch?: number;
   /** Flush (and let the event loop turn) when the oldest buffered event is this old, in ms. */
   maxDelayMs?: number;
+  /** Turns `Path` outputs (local files) into what clients receive (data: URIs). */
+  encodeOutput?: (value: unknown) => Promise<unknown>;
 }
 
 /**
@@ -96,15 +98,17 @@ export async function drivePrediction(
   let iterator: AsyncGenerator<unknown, unknown, undefined> | undefined;
   try {
     if (job.signal.aborted) return { status: "canceled" };
-    iterator = runner.predict(job.input, { id: job.id, signal: job.signal, onLog });
+    // HTTP clients send files as data: URIs or URLs, never as paths on this machine.
+    iterator = runner.predict(job.input, { id: job.id, signal: job.signal, onLog, files: "remote" });
+    const encode = options.encodeOutput;
     for (;;) {
       const step = await iterator.next();
       if (step.done) {
         flush();
         if (job.signal.aborted) return { status: "canceled" };
-        return { status: "succeeded", value: step.value };
+        return { status: "succeeded", value: encode ? await encode(step.value) : step.value };
       }
-      add({ type: "output", chunk: step.value });
+      add({ type: "output", chunk: encode ? await encode(step.value) : step.value });
       if (job.signal.aborted) {
         buffer = [];
         await iterator.return(undefined).catch(() => undefined);

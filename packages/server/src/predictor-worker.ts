@@ -48,6 +48,13 @@ async function loadFrom(source: PredictorSource): Promise<LoadedPredictorLike> {
   return (await runtime.loadPredictor(project, {})) as unknown as LoadedPredictorLike;
 }
 
+/** `Path` outputs leave the worker as data: URIs (only predictors that output files load this). */
+async function fileOutputEncoderFor(loaded: LoadedPredictorLike) {
+  const output = (loaded.openapi as { components?: { schemas?: Record<string, any> } }).components?.schemas?.Output;
+  if (output?.format !== "uri" && output?.items?.format !== "uri") return undefined;
+  return (await import("@tscog/runtime")).fileOutputEncoder(output);
+}
+
 function flatten(events: HostEvent[]): { kinds: string; values: unknown[] } {
   let kinds = "";
   const values: unknown[] = new Array(events.length);
@@ -87,6 +94,7 @@ export async function runPredictorWorker(): Promise<void> {
     send({ t: "load-error", error: e?.message ?? String(err), ...(typeof e?.code === "string" ? { code: e.code } : {}) });
     return;
   }
+  const encodeOutput = await fileOutputEncoderFor(loaded);
   const running = new Map<string, AbortController>();
   parentPort!.on("message", (msg: ToWorker) => {
     switch (msg.t) {
@@ -112,7 +120,7 @@ export async function runPredictorWorker(): Promise<void> {
           input: msg.input,
           signal: controller.signal,
           onEvents: (events) => send({ t: "events", id: msg.id, ...flatten(events) }),
-        }).then((result) => {
+        }, { encodeOutput }).then((result) => {
           running.delete(msg.id);
           send({ t: "result", id: msg.id, ...result });
         });

@@ -5,19 +5,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { makeProject } from "@tscog/runtime/testing";
 import { serve } from "../src/index.js";
 import { parseSse, postJson } from "./helpers.js";
 
 function project(predict: string, cog = 'predict: "predict.ts:Predictor"\n'): string {
-  const dir = mkdtempSync(join(tmpdir(), "tscog-server-"));
-  for (const [name, text] of Object.entries({ "cog.yaml": cog, "predict.ts": predict })) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
+  return makeProject({ "cog.yaml": cog, "predict.ts": predict });
 }
 
 const STORY = `import { BasePredictor, Input, type ConcatenateIterator, type InputsOf, type PredictContext } from "tscog";
@@ -136,4 +129,35 @@ test("SIGTERM: stops accepting, lets a running prediction finish, exits 0", asyn
   assert.equal(p.status, "succeeded");
   assert.equal(p.output.length, 10);
   assert.equal(await exited, 0);
+});
+
+test("Path inputs arrive as data: URIs (never server paths); Path outputs leave as data: URIs", async () => {
+  const server = await serve({
+    dir: project(`import { BasePredictor, Input, type InputsOf, type Path } from "tscog";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+const inputs = { file: Input.path() };
+export class Predictor extends BasePredictor<typeof inputs> {
+  static inputs = inputs;
+  async predict({ file }: InputsOf<typeof inputs>): Promise<Path> {
+    const out = join(tmpdir(), "tscog-upper-" + process.pid + ".txt");
+    await writeFile(out, (await readFile(file, "utf8")).toUpperCase());
+    return out as Path;
+  }
+}
+`),
+  });
+  try {
+    await server.ready;
+    const input = { file: `data:text/plain;base64,${Buffer.from("hello file").toString("base64")}` };
+    const ok = await (await postJson(`${server.url}/predictions`, { input })).json();
+    assert.equal(ok.status, "succeeded", ok.error);
+    assert.equal(ok.output, `data:text/plain;base64,${Buffer.from("HELLO FILE").toString("base64")}`);
+    const local = await postJson(`${server.url}/predictions`, { input: { file: "/etc/passwd" } });
+    assert.equal(local.status, 422);
+    assert.deepEqual((await local.json()).detail, [{ loc: ["body", "input", "file"], msg: "must be a data: URI or an http(s) URL", type: "value_error.url" }]);
+  } finally {
+    await server.close({ graceMs: 100 });
+  }
 });
