@@ -1,4 +1,11 @@
-import { BasePredictor, Input, type ConcatenateIterator, type InputsOf, type PredictContext } from "tscog";
+import {
+  BasePredictor,
+  Input,
+  TextGenerator,
+  type ConcatenateIterator,
+  type InputsOf,
+  type PredictContext,
+} from "tscog";
 
 const inputs = {
   prompt: Input.string({ description: "Text to continue", minLength: 1 }),
@@ -10,15 +17,24 @@ const inputs = {
   stop: Input.list(Input.string(), { description: "Stop generating at any of these strings", default: [] }),
 };
 
-/** Placeholder until the ONNX engine lands: streams the prompt back word by word. */
+/** A small GPT-style model trained on State of the Union addresses, run by ONNX Runtime. */
 export class Predictor extends BasePredictor<typeof inputs> {
   static inputs = inputs;
+  private lm!: TextGenerator;
 
-  async *predict({ prompt, max_new_tokens }: InputsOf<typeof inputs>, { signal }: PredictContext): ConcatenateIterator<string> {
-    const words = prompt.split(/\s+/).slice(0, max_new_tokens);
-    for (const w of words) {
-      if (signal.aborted) return;
-      yield `${w} `;
-    }
+  async setup(): Promise<void> {
+    this.lm = await TextGenerator.load(new URL("./model", import.meta.url).pathname);
+  }
+
+  async *predict(input: InputsOf<typeof inputs>, { signal }: PredictContext): ConcatenateIterator<string> {
+    yield* this.lm.stream(input.prompt, {
+      maxNewTokens: input.max_new_tokens,
+      temperature: input.temperature,
+      topP: input.top_p,
+      topK: input.top_k,
+      seed: input.seed,
+      stop: input.stop,
+      signal,
+    });
   }
 }

@@ -29,9 +29,15 @@ export async function loadProject(dir: string): Promise<Project> {
   return { dir: root, configFile, config, predictor: { file, className } };
 }
 
-/** `environment` entries of cog.yaml as a record. */
+/**
+ * The predictor's environment from cog.yaml: `environment` entries, plus
+ * `TSCOG_GPU` / `TSCOG_CPU_FALLBACK` from `build.gpu` / `build.cpu_fallback`
+ * (the ONNX engine picks CUDA from them; `TSCOG_DEVICE` still overrides).
+ */
 export function projectEnvironment(config: CogConfig): Record<string, string> {
   const env: Record<string, string> = {};
+  if (config.build?.gpu !== undefined) env.TSCOG_GPU = config.build.gpu ? "1" : "0";
+  if (config.build?.cpu_fallback !== undefined) env.TSCOG_CPU_FALLBACK = config.build.cpu_fallback ? "1" : "0";
   for (const entry of config.environment ?? []) {
     const eq = entry.indexOf("=");
     env[entry.slice(0, eq)] = entry.slice(eq + 1);

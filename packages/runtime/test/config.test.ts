@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfigError } from "@tscog/sdk";
-import { parseConfig, loadProject } from "../src/index.js";
+import { parseConfig, loadProject, projectEnvironment } from "../src/index.js";
 import { makeProject } from "../src/testing.js";
 
 function fails(text: string, pattern: RegExp, line?: number) {
@@ -52,4 +52,10 @@ test("loadProject: missing cog.yaml and missing predictor file", async () => {
   await assert.rejects(loadProject(empty), /No cog\.yaml found at .*tscog init/);
   const dir = makeProject({ "cog.yaml": 'predict: "nope.ts:Predictor"\n' });
   await assert.rejects(loadProject(dir), (err: any) => err.code === "PREDICTOR_LOAD" && /names nope\.ts, which does not exist/.test(err.message));
+});
+
+test("projectEnvironment: environment entries and the GPU settings the engine reads", () => {
+  const config = parseConfig('predict: "p.ts:P"\nbuild:\n  gpu: true\n  cpu_fallback: true\nenvironment:\n  - A=1=2\n', "cog.yaml");
+  assert.deepEqual(projectEnvironment(config), { TSCOG_GPU: "1", TSCOG_CPU_FALLBACK: "1", A: "1=2" });
+  assert.deepEqual(projectEnvironment(parseConfig('predict: "p.ts:P"\n', "cog.yaml")), {});
 });
