@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import {
   BasePredictor,
   Input,
@@ -17,13 +18,13 @@ const inputs = {
   stop: Input.list(Input.string(), { description: "Stop generating at any of these strings", default: [] }),
 };
 
-/** A small GPT-style model trained on State of the Union addresses, run by ONNX Runtime. */
+/** A small Llama-style model trained on State of the Union addresses (model/README.md), run by ONNX Runtime. */
 export class Predictor extends BasePredictor<typeof inputs> {
   static inputs = inputs;
   private lm!: TextGenerator;
 
   async setup(): Promise<void> {
-    this.lm = await TextGenerator.load(new URL("./model", import.meta.url).pathname);
+    this.lm = await TextGenerator.load(fileURLToPath(new URL("./model", import.meta.url)));
   }
 
   async *predict(input: InputsOf<typeof inputs>, { signal }: PredictContext): ConcatenateIterator<string> {

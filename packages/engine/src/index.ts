@@ -1,0 +1,11 @@
+export { TextGenerator } from "./text-generator.js";
+export type { FinishReason, GenerateOptions, GenerationResult, Prompt, TextGeneratorOptions } from "./text-generator.js";
+export type { ChatMessage } from "./chat-template.js";
+export type { DecoderConfig } from "./model-files.js";
+export { resolveDevice } from "./execution-provider.js";
+export type { Device, DeviceProbe, DeviceRequest, ResolvedDevice } from "./execution-provider.js";
+export { Sampler, topKIndices } from "./sampler.js";
+export type { LogitsProcessor, SamplingOptions } from "./sampler.js";
+export { IncrementalDetokenizer } from "./detokenizer.js";
+export { StopSequenceFilter } from "./stop-sequences.js";
+export { createRandom } from "./prng.js";

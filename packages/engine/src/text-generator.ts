@@ -1,0 +1,194 @@
+/**
+ * The engine's entry point: a KV-cached ONNX decoder with its tokenizer,
+ * exposed as an async generator of text chunks.
+ *
+ * @example
+ * const lm = await TextGenerator.load("model");
+ * for await (const chunk of lm.stream("The state of the nation", { maxNewTokens: 50, signal })) {
+ *   process.stdout.write(chunk);
+ * }
+ */
+import { Tokenizer } from "@huggingface/tokenizers";
+import { InputError } from "@tscog/sdk";
+import { chatTemplateFrom, renderChat, type ChatMessage } from "./chat-template.js";
+import { IncrementalDetokenizer } from "./detokenizer.js";
+import { resolveDevice, type DeviceRequest, type ResolvedDevice } from "./execution-provider.js";
+import { loadError, readModelFiles, type DecoderConfig, type ModelFiles } from "./model-files.js";
+import { loadOnnxRuntime, OnnxDecoder } from "./onnx-decoder.js";
+import { Sampler, type SamplingOptions } from "./sampler.js";
+import { StopSequenceFilter } from "./stop-sequences.js";
+
+/** A plain-text prompt, or chat messages rendered with the model's chat template. */
+export type Prompt = string | readonly ChatMessage[];
+
+/** How to load a model. */
+export interface TextGeneratorOptions extends DeviceRequest {
+  /** ONNX file relative to the model directory, when it holds several (e.g. "onnx/model_fp16.onnx"). */
+  modelFile?: string;
+  /** Overrides tokenizer_config.json's chat template. */
+  chatTemplate?: string;
+  /** Where warnings go (e.g. a CPU fallback). Default: console.warn. */
+  log?: (message: string) => void;
+}
+
+/** How to generate; unset sampling fields take generation_config.json's values. */
+export interface GenerateOptions extends SamplingOptions {
+  /** Most tokens to generate. Default: generation_config's max_new_tokens, else 256. */
+  maxNewTokens?: number;
+  /** Generation ends before the first occurrence of any of these; the text never includes it. */
+  stop?: readonly string[];
+  /** Aborting ends the stream with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Why generation ended. */
+export type FinishReason = "eos" | "length" | "stop";
+
+/** Returned by `stream` when it is done. */
+export interface GenerationResult {
+  finishReason: FinishReason;
+  promptTokens: number;
+  generatedTokens: number;
+}
+
+const DEFAULT_MAX_NEW_TOKENS = 256;
+
+/** A language model ready to generate text. */
+export class TextGenerator {
+  /** Where the model runs. */
+  readonly device: ResolvedDevice;
+  /** The decoder's shape, from config.json. */
+  readonly config: DecoderConfig;
+  readonly #files: ModelFiles;
+  readonly #decoder: OnnxDecoder;
+  readonly #tokenizer: Tokenizer;
+  readonly #chatTemplate?: string;
+
+  private constructor(files: ModelFiles, decoder: OnnxDecoder, tokenizer: Tokenizer, device: ResolvedDevice, chatTemplate?: string) {
+    this.#files = files;
+    this.#decoder = decoder;
+    this.#tokenizer = tokenizer;
+    this.device = device;
+    this.config = files.config;
+    this.#chatTemplate = chatTemplate;
+  }
+
+  /** Loads the model in `dir` (config, tokenizer, ONNX session); throws MODEL_LOAD errors naming the file at fault. */
+  static async load(dir: string, options: TextGeneratorOptions = {}): Promise<TextGenerator> {
+    // onnxruntime first: the CUDA probe finds its provider libraries next to the loaded binding.
+    await loadOnnxRuntime();
+    const device = resolveDevice(options);
+    if (device.warning) (options.log ?? console.warn)(device.warning);
+    const files = await readModelFiles(dir, options.modelFile);
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = new Tokenizer(files.tokenizerJson, files.tokenizerConfig);
+    } catch (err) {
+      throw loadError(`${files.dir}/tokenizer.json`, `${files.dir}/tokenizer.json could not be loaded: ${(err as Error).message}`, err);
+    }
+    const decoder = await OnnxDecoder.create(files, device);
+    return new TextGenerator(files, decoder, tokenizer, device, chatTemplateFrom(files.tokenizerConfig, options.chatTemplate));
+  }
+
+  /** Token ids of a prompt (chat messages go through the chat template first). */
+  encode(prompt: Prompt): number[] {
+    if (typeof prompt === "string") return this.#tokenizer.encode(prompt).ids;
+    const text = renderChat(this.#chatTemplate, prompt, this.#files.tokenizerConfig);
+    return this.#tokenizer.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  /** Text of token ids, without special tokens. */
+  decode(ids: readonly number[]): string {
+    return ids.length === 0 ? "" : this.#tokenizer.decode(ids as number[], { skip_special_tokens: true });
+  }
+
+  /** Streams the continuation of `prompt` as text chunks; returns why it ended. */
+  async *stream(prompt: Prompt, options: GenerateOptions = {}): AsyncGenerator<string, GenerationResult, undefined> {
+    const promptIds = this.encode(prompt);
+    const detokenizer = new IncrementalDetokenizer((ids) => this.decode(ids), { context: promptIds });
+    const stop = new StopSequenceFilter(options.stop);
+    const run = this.tokens(promptIds, options);
+    let generatedTokens = 0;
+    try {
+      for (;;) {
+        const next = await run.next();
+        if (next.done) {
+          const rest = stop.push(detokenizer.flush()) + stop.flush();
+          if (rest) yield rest;
+          return { finishReason: next.value, promptTokens: promptIds.length, generatedTokens };
+        }
+        generatedTokens++;
+        const text = stop.push(detokenizer.push(next.value));
+        if (text) yield text;
+        if (stop.stopped) return { finishReason: "stop", promptTokens: promptIds.length, generatedTokens };
+      }
+    } finally {
+      await run.return("stop");
+    }
+  }
+
+  /** The whole continuation as one string. */
+  async generate(prompt: Prompt, options: GenerateOptions = {}): Promise<string> {
+    let text = "";
+    for await (const chunk of this.stream(prompt, options)) text += chunk;
+    return text;
+  }
+
+  /**
+   * Generated token ids after `promptIds` (EOS excluded); returns why it ended.
+   * (onnxruntime-node runs a session on the JS thread, so starting the next
+   * step before handing out a token would not overlap anything.)
+   */
+  async *tokens(promptIds: readonly number[], options: GenerateOptions = {}): AsyncGenerator<number, FinishReason, undefined> {
+    const gen = this.#files.generation;
+    const maxNewTokens = options.maxNewTokens ?? gen.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) {
+      throw new InputError(`maxNewTokens must be a non-negative integer, got ${maxNewTokens}`, { field: "max_new_tokens" });
+    }
+    let sampler: Sampler;
+    try {
+      sampler = new Sampler({
+        temperature: options.temperature ?? gen.temperature ?? 1,
+        topK: options.topK ?? gen.topK ?? 0,
+        topP: options.topP ?? gen.topP ?? 1,
+        repetitionPenalty: options.repetitionPenalty ?? gen.repetitionPenalty ?? 1,
+        seed: options.seed,
+      });
+    } catch (err) {
+      throw new InputError((err as Error).message, { cause: err });
+    }
+    let ids = [...promptIds];
+    if (ids.length === 0) {
+      const start = gen.bosTokenId ?? gen.eosTokenIds[0];
+      if (start === undefined) throw new InputError("the prompt is empty and the model has no BOS token to start from", { field: "prompt" });
+      ids = [start];
+    }
+    const limit = this.config.maxPositions;
+    if (limit !== undefined && ids.length >= limit) {
+      throw new InputError(`the prompt is ${ids.length} tokens; this model takes at most ${limit} positions`, { field: "prompt" });
+    }
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    if (maxNewTokens === 0) return "length";
+    const eos = new Set(gen.eosTokenIds);
+    const seen = new Set(ids);
+    let step = await this.#decoder.forward(ids, this.#decoder.emptyCache(), { lastOnly: true });
+    for (let produced = 0; ; ) {
+      signal?.throwIfAborted();
+      const id = sampler.next(step.logits, seen);
+      if (eos.has(id)) return "eos";
+      produced++;
+      seen.add(id);
+      yield id;
+      if (produced >= maxNewTokens) return "length";
+      if (limit !== undefined && step.cache.length + 1 >= limit) return "length";
+      signal?.throwIfAborted();
+      step = await this.#decoder.forward([id], step.cache, { lastOnly: true });
+    }
+  }
+
+  /** Frees the ONNX session. */
+  async release(): Promise<void> {
+    await this.#decoder.release();
+  }
+}
