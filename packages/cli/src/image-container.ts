@@ -32,18 +32,22 @@ async function docker(args: string[]): Promise<string> {
 }
 
 /**
- * Starts `ref` with its port 5000 published on 127.0.0.1 (`port`, or a free
- * one) and waits until its health check says READY. On failure the container
+ * Starts `ref` with its port 5000 published on `host` (127.0.0.1) and `port`
+ * (or a free one) and waits until its health check says READY. On failure the container
  * is removed and its logs are part of the error.
  */
-export async function startImage(ref: string, options: { port?: number; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunningContainer> {
-  const port = options.port ?? (await freePort());
+export async function startImage(
+  ref: string,
+  options: { host?: string; port?: number; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<RunningContainer> {
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port || (await freePort());
   const envArgs = Object.entries(options.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-  const id = await docker(["run", "-d", "-p", `127.0.0.1:${port}:5000`, ...envArgs, ref]);
+  const id = await docker(["run", "-d", "-p", `${host}:${port}:5000`, ...envArgs, ref]);
   let stopped = false;
   const container: RunningContainer = {
     id,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -45,7 +45,7 @@ export async function predictInImage(flags: ImagePredictFlags): Promise<number> 
   const container = await startImage(flags.image!);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
-  process.once("SIGINT", onSigint);
+  process.on("SIGINT", onSigint);
   try {
     const openapi = (await (await fetch(`${container.url}/openapi.json`)).json()) as { components: { schemas: Record<string, JsonSchema> } };
     const schemas = openapi.components.schemas;

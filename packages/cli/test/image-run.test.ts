@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { makeProject } from "@tscog/runtime/testing";
-import { runCli } from "./run-cli.js";
+import { BIN, runCli } from "./run-cli.js";
 
 function dockerRunning(): boolean {
   try {
@@ -45,5 +45,31 @@ export class Predictor extends BasePredictor<typeof inputs> {
   const bad = await runCli(["predict", "--image", TAG, "-i", "word=x", "-i", "n=11"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /input "n" must be less than or equal to 10/);
+  assert.equal(containers(), "");
+
+  // tscog serve --image: the seed's flow against the container, then Ctrl-C.
+  const child = spawn(process.execPath, [BIN, "serve", "--image", TAG, "--port", "0"], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+      const m = /is ready at (http:\/\/\S+)/.exec(stderr);
+      if (m) resolve(m[1]!);
+    });
+    child.on("exit", () => reject(new Error(`serve exited: ${stderr}`)));
+  });
+  const created = await fetch(`${url}/v1/predictions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ version: "x", input: { word: "sse", n: 2 }, stream: true }),
+  });
+  assert.equal(created.status, 201);
+  const prediction = (await created.json()) as { urls: { stream: string } };
+  const sse = await (await fetch(prediction.urls.stream, { headers: { accept: "text/event-stream" } })).text();
+  assert.match(sse, /event: output\nid: \S+\ndata: sse0 \n\nevent: output\nid: \S+\ndata: sse1 \n/);
+  assert.match(sse, /event: done\nid: \S+\ndata: \{\}/);
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  child.kill("SIGINT");
+  assert.equal(await exited, 0);
   assert.equal(containers(), "");
 });

@@ -159,3 +159,28 @@ test("init scaffolds a template that runs, and refuses to overwrite", async () =
   r = await runCli(["init", dir, "--template", "helo"]);
   assert.match(r.stderr, /no template "helo" \(did you mean "hello"\?\)/);
 });
+
+test("Ctrl-C cancels a running prediction: the generator stops, exit 130", async () => {
+  const { spawn } = await import("node:child_process");
+  const { BIN } = await import("./run-cli.js");
+  const dir = tempProject({
+    "cog.yaml": COG,
+    "predict.ts": `import { BasePredictor, type ConcatenateIterator, type PredictContext } from "tscog";
+export class Predictor extends BasePredictor {
+  async *predict(_: {}, { signal }: PredictContext): ConcatenateIterator<string> {
+    try {
+      for (let i = 0; ; i++) { yield "t" + i + " "; await new Promise((r) => setTimeout(r, 20)); }
+    } finally { console.log("generator closed, aborted=" + signal.aborted); }
+  }
+}
+`,
+  });
+  const child = spawn(process.execPath, [BIN, "predict"], { cwd: dir });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  child.stdout.once("data", () => child.kill("SIGINT"));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /generator closed, aborted=true/);
+  assert.match(stderr, /The prediction was canceled/);
+});

@@ -54,14 +54,19 @@ export interface TscogServer {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
-async function concurrencyFromProject(dir: string): Promise<number | undefined> {
+/** Server settings from cog.yaml (`concurrency.max`, `server.*`); explicit options win. */
+async function settingsFromProject(dir: string): Promise<Pick<ServeOptions, "concurrency" | "cors" | "maxBodyBytes">> {
   try {
     const { loadProject } = await import("@tscog/runtime");
-    const project = await loadProject(dir);
-    const max = project.config.concurrency?.max;
-    return typeof max === "number" ? max : undefined;
+    const { config } = await loadProject(dir);
+    const origins = config.server?.cors_origins;
+    return {
+      concurrency: config.concurrency?.max,
+      maxBodyBytes: config.server?.max_body_bytes,
+      cors: origins?.length ? { origins: origins.includes("*") ? "*" : origins } : undefined,
+    };
   } catch {
-    return undefined; // the worker reports config problems as SETUP_FAILED
+    return {}; // the worker reports config problems as SETUP_FAILED
   }
 }
 
@@ -79,7 +84,8 @@ export async function serve(options: ServeOptions = {}): Promise<TscogServer> {
   const dir = options.dir ?? process.cwd();
   const source: PredictorSource = options.source ?? { kind: "project", dir };
   const host = options.predictorHost ?? new WorkerPredictorHost({ source, workerUrl: options.workerUrl });
-  const concurrency = options.concurrency ?? (source.kind === "project" ? await concurrencyFromProject(source.dir) : undefined);
+  const fromProject = source.kind === "project" ? await settingsFromProject(source.dir) : {};
+  const concurrency = options.concurrency ?? fromProject.concurrency;
   const service = new PredictionService({ host, concurrency, webhook: options.webhook, cancelTimeoutMs: options.cancelTimeoutMs });
   let closing: Promise<void> | undefined;
   let running: RunningServer | undefined;
@@ -97,8 +103,8 @@ export async function serve(options: ServeOptions = {}): Promise<TscogServer> {
   const app = createApp({
     service,
     token: options.token,
-    cors: options.cors,
-    maxBodyBytes: options.maxBodyBytes,
+    cors: options.cors ?? fromProject.cors,
+    maxBodyBytes: options.maxBodyBytes ?? fromProject.maxBodyBytes,
     heartbeatMs: options.heartbeatMs,
     onShutdown: () => void close().then(() => options.handleSignals && process.exit(0)),
   });

@@ -161,3 +161,19 @@ export class Predictor extends BasePredictor<typeof inputs> {
     await server.close({ graceMs: 100 });
   }
 });
+
+test("cog.yaml server settings: cors_origins and max_body_bytes apply", async () => {
+  const cog = 'predict: "predict.ts:Predictor"\nserver:\n  cors_origins: ["http://app.example"]\n  max_body_bytes: 2048\n';
+  const server = await serve({ dir: project(STORY, cog) });
+  try {
+    await server.ready;
+    const preflight = (origin: string) =>
+      fetch(`${server.url}/v1/predictions`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
+    assert.equal((await preflight("http://app.example")).headers.get("access-control-allow-origin"), "http://app.example");
+    assert.equal((await preflight("http://evil.example")).headers.get("access-control-allow-origin"), null);
+    const big = await postJson(`${server.url}/predictions`, { input: { prompt: "x".repeat(4096) } });
+    assert.equal(big.status, 413);
+  } finally {
+    await server.close({ graceMs: 100 });
+  }
+});

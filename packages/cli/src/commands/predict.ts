@@ -34,7 +34,7 @@ async function predict(flags: PredictFlags): Promise<number> {
 
   const controller = new AbortController();
   const onSigint = () => controller.abort();
-  process.once("SIGINT", onSigint);
+  process.on("SIGINT", onSigint);
   const logs: string[] = [];
   const onLog = (text: string) => {
     logs.push(text);

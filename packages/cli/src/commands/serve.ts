@@ -1,6 +1,9 @@
 import { Command, Option } from "commander";
+import { execa } from "execa";
+import { TscogError } from "@tscog/sdk";
 import { serve, serveOptionsFromEnv } from "@tscog/server";
 import { collect, projectDirOption, runAction } from "../command-helpers.js";
+import { startImage } from "../image-container.js";
 
 interface ServeFlags {
   project: string;
@@ -11,15 +14,41 @@ interface ServeFlags {
   concurrency?: string;
   maxBodyBytes?: string;
   grace: string;
+  image?: string;
 }
 
 function integer(name: string, value: string, min: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < min) throw new TscogError("BAD_REQUEST", `--${name} must be an integer >= ${min}, got ${JSON.stringify(value)}.`);
   return n;
 }
 
+/**
+ * Resolves on the first SIGINT or SIGTERM. The listeners stay registered
+ * (`on`, not `once`): execa's signal-exit re-raises a signal that no other
+ * listener is left to handle, which would kill the process mid-cleanup.
+ */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.on("SIGTERM", () => resolve());
+    process.on("SIGINT", () => resolve());
+  });
+}
+
+/** `tscog serve --image REF`: runs the built image in Docker with its output here, until Ctrl-C. */
+async function serveImage(flags: ServeFlags): Promise<number> {
+  const signal = untilSignal();
+  const container = await startImage(flags.image!, { host: flags.host, port: integer("port", flags.port, 0) });
+  const logs = execa("docker", ["logs", "-f", container.id], { stdio: ["ignore", "inherit", "inherit"], reject: false });
+  process.stderr.write(`tscog serve: ${flags.image} is ready at ${container.url} (container ${container.id.slice(0, 12)}); Ctrl-C stops it\n`);
+  await signal;
+  await container.stop();
+  logs.kill();
+  return 0;
+}
+
 async function serveCommand(flags: ServeFlags): Promise<number> {
+  if (flags.image) return serveImage(flags);
   const env = serveOptionsFromEnv();
   const server = await serve({
     ...env,
@@ -33,11 +62,7 @@ async function serveCommand(flags: ServeFlags): Promise<number> {
     graceMs: integer("grace", flags.grace, 0) * 1000,
     log: (line) => process.stderr.write(`tscog serve: ${line}\n`),
   });
-  const stopped = new Promise<void>((resolve) => {
-    const stop = () => void server.close().then(resolve);
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
-  });
+  const stopped = untilSignal().then(() => server.close());
   await server.ready;
   await stopped;
   return 0;
@@ -58,5 +83,6 @@ export function registerServe(program: Command): void {
     .option("--concurrency <n>", "predictions at once (default cog.yaml concurrency.max, else 1)")
     .option("--max-body-bytes <n>", "largest request body (default 16 MiB)")
     .option("--grace <seconds>", "on SIGTERM, how long running predictions may finish", "30")
+    .option("--image <ref>", "serve this built image from the local Docker engine instead of the project")
     .action(runAction(serveCommand));
 }
