@@ -4,7 +4,7 @@
 // image size, push of a new / unchanged / edited image to a local registry, and container
 // start to READY in Docker.
 //
-//   npx tsc -b && node scripts/bench-image.mjs [--template tiny-lm] [--runs 3] [--server auto|real|stand-in] [--write BENCHMARKS-image.md]
+//   npx tsc -b && node scripts/bench-image.mjs [--template tiny-lm] [--runs 3] [--server auto|real|stand-in] [--write docs/benchmarks/image.md]
 //
 // Uses the same code path as the CLI (packages/cli/dist/src/commands/build.js). The image's
 // server is packages/cli/dist/src/serve-main.js when it exists, else a stand-in HTTP server
