@@ -74,18 +74,23 @@ test("PUT /predictions/{id} is idempotent and re-attaches with replay", async ()
   assert.equal(events.at(-1)!.event, "completed");
 });
 
+/** Polls GET /predictions/{id} every 20 ms until it has `status`. */
+async function waitForStatus(id: string, status: string, tries: number, failure: string): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    const p = await (await fetch(`${server.url}/predictions/${id}`)).json();
+    if (p.status === status) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail(failure);
+}
+
 test("cancel endpoint stops the generator and the status becomes canceled", async () => {
   const res = await postJson(`${server.url}/predictions`, { input: { mode: "slow", n: 1000, delay_ms: 20 } }, { prefer: "respond-async" });
   const { id } = await res.json();
   await new Promise((r) => setTimeout(r, 60));
   const c = await fetch(`${server.url}/predictions/${id}/cancel`, { method: "POST" });
   assert.equal(c.status, 200);
-  for (let i = 0; i < 50; i++) {
-    const p = await (await fetch(`${server.url}/predictions/${id}`)).json();
-    if (p.status === "canceled") return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail("prediction was not canceled");
+  await waitForStatus(id, "canceled", 50, "prediction was not canceled");
 });
 
 test("a client that disconnects from its stream cancels the prediction", async () => {
@@ -99,12 +104,7 @@ test("a client that disconnects from its stream cancels the prediction", async (
   const reader = res.body!.getReader();
   const id = JSON.parse(parseSse(new TextDecoder().decode((await reader.read()).value))[0].data).id;
   controller.abort();
-  for (let i = 0; i < 100; i++) {
-    const p = await (await fetch(`${server.url}/predictions/${id}`)).json();
-    if (p.status === "canceled") return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail("disconnect did not cancel");
+  await waitForStatus(id, "canceled", 100, "disconnect did not cancel");
 });
 
 test("a synchronous client that goes away cancels its prediction", async () => {
@@ -119,12 +119,7 @@ test("a synchronous client that goes away cancels its prediction", async () => {
   await new Promise((r) => setTimeout(r, 100));
   controller.abort();
   await pending;
-  for (let i = 0; i < 100; i++) {
-    const p = await (await fetch(`${server.url}/predictions/${id}`)).json();
-    if (p.status === "canceled") return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail("disconnect did not cancel");
+  await waitForStatus(id, "canceled", 100, "disconnect did not cancel");
 });
 
 test("a predictor that throws fails that prediction and the server goes on", async () => {
