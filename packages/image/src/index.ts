@@ -44,3 +44,5 @@ export { DockerArchivePublisher } from "./publish/docker-archive-publisher.js";
 export { DockerEnginePublisher, isDockerAvailable } from "./publish/docker-engine-publisher.js";
 export { dockerArchiveEntries } from "./publish/docker-archive.js";
 export { formatBytes, formatBuildEvent, formatPushEvent } from "./progress.js";
+export { checkBuildSettings } from "./plan/build-settings.js";
+export type { BuildSettings } from "./plan/build-settings.js";

@@ -7,6 +7,7 @@ import { TscogError } from "@tscog/sdk";
 import { bundlePredictor, loadPredictor, loadProject, type Project } from "@tscog/runtime";
 import {
   buildProjectImage,
+  checkBuildSettings,
   DockerArchivePublisher,
   DockerEnginePublisher,
   familiarName,
@@ -77,6 +78,7 @@ function progressPrinter(mode: ImageFlags["progress"]): (event: BuildEvent) => v
  */
 export async function buildImageForProject(flags: ImageFlags): Promise<{ project: Project; image: ImageResult }> {
   const project = await loadProject(flags.project);
+  checkBuildSettings(project.config.build);
   const entry = serverEntry();
   if (!existsSync(entry)) {
     throw new TscogError("BUILD_FAILED", `the tscog server entry ${entry} is missing`, { hint: "build tscog first (npm run build), or set TSCOG_SERVER_ENTRY" });
