@@ -32,7 +32,12 @@ export class Predictor extends BasePredictor<typeof inputs> {
 }
 `,
   });
-  t.after(() => execFileSync("docker", ["rmi", "-f", TAG], { stdio: "ignore" }));
+  t.after(() => {
+    // Even when an assertion failed midway: no container or image of this test is left behind.
+    const left = containers();
+    if (left) execFileSync("docker", ["rm", "-f", ...left.split("\n")], { stdio: "ignore" });
+    execFileSync("docker", ["rmi", "-f", TAG], { stdio: "ignore" });
+  });
   const build = await runCli(["build", "-t", TAG, "--progress", "plain"], { cwd: dir });
   assert.equal(build.code, 0, build.stderr);
 
