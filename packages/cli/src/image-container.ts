@@ -1,4 +1,3 @@
-import { createServer } from "node:net";
 import { execa } from "execa";
 import { TscogError } from "@tscog/sdk";
 
@@ -8,17 +7,6 @@ export interface RunningContainer {
   url: string;
   /** Removes the container (idempotent). */
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function docker(args: string[]): Promise<string> {
@@ -33,7 +21,7 @@ async function docker(args: string[]): Promise<string> {
 
 /**
  * Starts `ref` with its port 5000 published on `host` (127.0.0.1) and `port`
- * (or a free one) and waits until its health check says READY. On failure the container
+ * (or one Docker picks) and waits until its health check says READY. On failure the container
  * is removed and its logs are part of the error.
  */
 export async function startImage(
@@ -41,9 +29,10 @@ export async function startImage(
   options: { host?: string; port?: number; env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<RunningContainer> {
   const host = options.host ?? "127.0.0.1";
-  const port = options.port || (await freePort());
   const envArgs = Object.entries(options.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-  const id = await docker(["run", "-d", "-p", `${host}:${port}:5000`, ...envArgs, ref]);
+  // Without a port, Docker picks a free one (no race with a probe of our own).
+  const id = await docker(["run", "-d", "-p", `${host}:${options.port || ""}:5000`, ...envArgs, ref]);
+  const port = Number((await docker(["port", id, "5000/tcp"])).split("\n")[0]!.split(":").pop());
   let stopped = false;
   const container: RunningContainer = {
     id,

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { InputError, PredictorError, TscogError, type ErrorDetail, type JsonSchema } from "@tscog/sdk";
-import { fileToDataUri, type OutputKind } from "@tscog/runtime";
+import { fileToDataUri, mapFileInputs, type OutputKind } from "@tscog/runtime";
 import { parseCliInputs, parseJsonInput } from "./cli-inputs.js";
 import { startImage } from "./image-container.js";
 import { createPrinter, saveOutput } from "./output-printer.js";
@@ -16,16 +16,6 @@ interface ImagePredictFlags {
 function outputKind(schema: JsonSchema): OutputKind {
   if (schema["x-cog-array-display"] === "concatenate") return "concatenate";
   return schema["x-cog-array-type"] === "iterator" ? "iterator" : "value";
-}
-
-/** Local files given for `Path` inputs travel to the container as data: URIs. */
-async function inlineFiles(input: Record<string, unknown>, properties: Record<string, JsonSchema>) {
-  const inline = async (v: unknown) => (typeof v === "string" && !/^(data|https?):/.test(v) ? fileToDataUri(v) : v);
-  for (const [name, prop] of Object.entries(properties)) {
-    const v = input[name];
-    if (prop.format === "uri") input[name] = await inline(v);
-    else if ((prop.items as JsonSchema | undefined)?.format === "uri" && Array.isArray(v)) input[name] = await Promise.all(v.map(inline));
-  }
 }
 
 async function requestError(res: Response): Promise<TscogError> {
@@ -50,7 +40,10 @@ export async function predictInImage(flags: ImagePredictFlags): Promise<number> 
     const openapi = (await (await fetch(`${container.url}/openapi.json`)).json()) as { components: { schemas: Record<string, JsonSchema> } };
     const schemas = openapi.components.schemas;
     const input = parseCliInputs(flags.input, schemas, flags.json ? parseJsonInput(flags.json) : {});
-    await inlineFiles(input, (schemas.Input?.properties ?? {}) as Record<string, JsonSchema>);
+    // Local files given for `Path` inputs travel to the container as data: URIs.
+    await mapFileInputs(input, (schemas.Input?.properties ?? {}) as Record<string, JsonSchema>, async (v) =>
+      /^(data|https?):/.test(v) ? v : fileToDataUri(v),
+    );
     const kind = outputKind(schemas.Output ?? {});
     const res = await fetch(`${container.url}/predictions`, {
       method: "POST",

@@ -1,19 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import { isDockerAvailable } from "@tscog/image";
 import { makeProject } from "@tscog/runtime/testing";
 import { BIN, runCli } from "./run-cli.js";
 
-function dockerRunning(): boolean {
-  try {
-    execFileSync("docker", ["info"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const skip = !dockerRunning() && !process.env.CI ? "no Docker engine running (CI starts one)" : false;
+const skip = !(await isDockerAvailable()) && !process.env.CI ? "no Docker engine running (CI starts one)" : false;
 const TAG = `tscog-cli-test-${process.pid}:latest`;
 
 const containers = () => execFileSync("docker", ["ps", "-aq", "--filter", `ancestor=${TAG}`], { encoding: "utf8" }).trim();

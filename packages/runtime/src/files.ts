@@ -70,6 +70,24 @@ export class InputFiles {
   }
 }
 
+/**
+ * Replaces the value of every `Path` input (`format: uri`, or a list of them)
+ * in `input` with `fn(value, name)`; `name` is `input.index` for list items.
+ */
+export async function mapFileInputs(
+  input: Record<string, unknown>,
+  properties: Record<string, Record<string, unknown>>,
+  fn: (value: string, name: string) => Promise<string>,
+): Promise<void> {
+  for (const [name, schema] of Object.entries(properties)) {
+    const v = input[name];
+    if (schema.format === "uri" && typeof v === "string") input[name] = await fn(v, name);
+    else if ((schema.items as Record<string, unknown> | undefined)?.format === "uri" && Array.isArray(v)) {
+      input[name] = await Promise.all(v.map((item, i) => fn(String(item), `${name}.${i}`)));
+    }
+  }
+}
+
 /** A file as a data: URI, the way Cog returns `Path` outputs without an upload URL. */
 export async function fileToDataUri(file: string): Promise<string> {
   const mime = MIME_BY_EXT[extname(file).toLowerCase()] ?? "application/octet-stream";

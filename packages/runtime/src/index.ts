@@ -14,5 +14,5 @@ export { createRunner } from "./runner.js";
 export type { PredictorRunner, PredictOptions } from "./runner.js";
 export { withLogCapture } from "./log-capture.js";
 export type { LogSink } from "./log-capture.js";
-export { fileToDataUri, fileOutputEncoder } from "./files.js";
+export { fileToDataUri, fileOutputEncoder, mapFileInputs } from "./files.js";
 export type { FileSource } from "./files.js";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { PredictorError, Secret, type InputValidator, type JsonSchema, type PredictorClass } from "@tscog/sdk";
-import { InputFiles, type FileSource } from "./files.js";
+import { InputFiles, mapFileInputs, type FileSource } from "./files.js";
 import { withLogCapture, type LogSink } from "./log-capture.js";
 import { authorLocation } from "./stack.js";
 
@@ -71,21 +71,9 @@ export function createRunner(options: {
 }): PredictorRunner {
   const { predictorClass, validator, sourceFile } = options;
   const properties = (options.inputSchemas.Input?.properties ?? {}) as Record<string, JsonSchema>;
-  const isPath = (s: JsonSchema | undefined) => s?.format === "uri";
   let instance: InstanceType<PredictorClass> | undefined;
 
   const ensureInstance = () => (instance ??= new predictorClass());
-
-  async function resolveFiles(input: Record<string, unknown>, files: InputFiles, source: FileSource) {
-    for (const [name, schema] of Object.entries(properties)) {
-      const v = input[name];
-      if (v === undefined) continue;
-      if (isPath(schema) && typeof v === "string") input[name] = await files.resolve(name, v, source);
-      if (isPath(schema.items as JsonSchema) && Array.isArray(v)) {
-        input[name] = await Promise.all(v.map((item, i) => files.resolve(`${name}.${i}`, String(item), source)));
-      }
-    }
-  }
 
   return {
     async setup({ onLog, weights } = {}) {
@@ -114,7 +102,7 @@ export function createRunner(options: {
       aborted.catch(() => {});
       if (signal?.aborted) onAbort();
       try {
-        await resolveFiles(input, downloads, files);
+        await mapFileInputs(input, properties, (value, name) => downloads.resolve(name, value, files));
         if (abort.signal.aborted) throw canceled();
         const context = { id, signal: abort.signal };
         let result: unknown;

@@ -7,7 +7,9 @@
 export type PredictionStatus = "starting" | "processing" | "succeeded" | "failed" | "canceled";
 
 /** How the predictor's output is shaped: one value, or a list of yielded chunks. */
-export type OutputKind = "value" | "iterator" | "concatenate";
+import type { OutputKind } from "@tscog/runtime";
+
+export type { OutputKind };
 
 /** One entry of a prediction's event log; `seq` is its index in the log. */
 export type PredictionEvent =
