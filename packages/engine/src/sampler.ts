@@ -1,10 +1,11 @@
 /**
  * Token selection: logits processors (plain functions applied in order) and a
  * sampler that draws the next token. Nothing here sorts the whole vocabulary:
- * top-k uses a bounded heap, and top-p without top-k finds its cut-off with a
- * histogram of probability mass and sorts only the tokens at the cut-off.
+ * top-k uses a bounded heap, and sampling without top-k goes through
+ * `SoftmaxSampler` (linear passes, see softmax-sampling.ts).
  */
 import { createRandom, type Random } from "./prng.js";
+import { argmax, SoftmaxSampler } from "./softmax-sampling.js";
 
 /** How the next token is chosen. */
 export interface SamplingOptions {
@@ -31,19 +32,6 @@ export function repetitionPenalty(penalty: number): LogitsProcessor {
       logits[id] = l > 0 ? l / penalty : l * penalty;
     }
   };
-}
-
-/** Index of the largest value (first one on ties). */
-export function argmax(values: Float32Array): number {
-  let best = 0;
-  let max = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    if (values[i] > max) {
-      max = values[i];
-      best = i;
-    }
-  }
-  return best;
 }
 
 /** Indices of the k largest values, largest first, in O(n log k). */
@@ -88,29 +76,6 @@ export function topKIndices(values: Float32Array, k: number): number[] {
   return Array.from(heap).sort((a, b) => values[b] - values[a] || a - b);
 }
 
-const LOG2E = Math.LOG2E;
-const LN2 = Math.LN2;
-/** 2^k for k in [-64, 0]. */
-const POW2 = Float64Array.from({ length: 65 }, (_, i) => 2 ** (i - 64));
-
-/**
- * e^x for -64 ln 2 <= x <= 0 to about 1e-7 relative error, several times faster than
- * Math.exp over a 128k-entry vocabulary: 2^k from a table times a polynomial for 2^f.
- */
-export function expNonPositive(x: number): number {
-  const y = x * LOG2E;
-  if (y < -64) return 0;
-  const k = Math.floor(y);
-  const t = (y - k) * LN2; // in [0, ln 2)
-  const p = 1 + t * (1 + t * (0.5 + t * (1 / 6 + t * (1 / 24 + t * (1 / 120 + t * (1 / 720 + t * (1 / 5040 + t / 40320)))))));
-  return POW2[k + 64] * p;
-}
-
-/** Below this many nats under the best token a probability is treated as 0 (e^-40 ≈ 4e-18). */
-const RANGE = 40;
-/** Buckets of the top-p histogram over [max - RANGE, max]. */
-const BUCKETS = 4096;
-
 /** Picks the next token from a row of logits. */
 export class Sampler {
   readonly #temperature: number;
@@ -118,9 +83,7 @@ export class Sampler {
   readonly #topP: number;
   readonly #processors: LogitsProcessor[];
   readonly #random: Random;
-  #probs = new Float32Array(0);
-  #bucketOf = new Uint16Array(0);
-  readonly #bucketMass = new Float64Array(BUCKETS + 1);
+  readonly #softmax: SoftmaxSampler;
 
   constructor(options: SamplingOptions = {}) {
     const { temperature = 1, topK = 0, topP = 1, repetitionPenalty: penalty = 1 } = options;
@@ -133,6 +96,7 @@ export class Sampler {
     this.#topP = topP;
     this.#processors = penalty !== 1 ? [repetitionPenalty(penalty)] : [];
     this.#random = createRandom(options.seed);
+    this.#softmax = new SoftmaxSampler({ temperature, topP, random: this.#random });
   }
 
   /** Chooses a token id; may modify `logits`. */
@@ -140,75 +104,7 @@ export class Sampler {
     for (const process of this.#processors) process(logits, seen);
     if (this.#temperature <= 0) return argmax(logits);
     if (this.#topK > 0 && this.#topK < logits.length) return this.#fromCandidates(logits, topKIndices(logits, this.#topK));
-    if (this.#topP < 1) return this.#nucleus(logits);
-    return this.#full(logits);
-  }
-
-  /** Temperature sampling over the whole vocabulary: one exp pass, no candidate list. */
-  #full(logits: Float32Array): number {
-    const n = logits.length;
-    const probs = this.#buffer(n);
-    const max = logits[argmax(logits)];
-    const scale = 1 / this.#temperature;
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += probs[i] = expNonPositive((logits[i] - max) * scale);
-    let u = this.#random() * sum;
-    for (let i = 0; i < n; i++) {
-      u -= probs[i];
-      if (u <= 0) return i;
-    }
-    return argmax(logits);
-  }
-
-  /**
-   * Top-p over the whole vocabulary without sorting it: a histogram of
-   * probability mass by log-probability finds the bucket where the nucleus
-   * ends; only that bucket's tokens are sorted.
-   */
-  #nucleus(logits: Float32Array): number {
-    const n = logits.length;
-    const probs = this.#buffer(n);
-    const bucketOf = this.#bucketOf;
-    const mass = this.#bucketMass.fill(0);
-    const max = logits[argmax(logits)];
-    const scale = 1 / this.#temperature;
-    const perNat = BUCKETS / RANGE;
-    let sum = 0;
-    for (let i = 0; i < n; i++) {
-      const z = (max - logits[i]) * scale; // >= 0
-      const b = z >= RANGE ? BUCKETS : Math.floor(z * perNat);
-      bucketOf[i] = b;
-      if (b === BUCKETS) {
-        probs[i] = 0;
-        continue;
-      }
-      const p = expNonPositive(-z);
-      probs[i] = p;
-      mass[b] += p;
-      sum += p;
-    }
-    const target = this.#topP * sum;
-    let boundary = 0;
-    let above = 0; // mass of the buckets before the boundary one
-    while (boundary < BUCKETS - 1 && above + mass[boundary] < target) above += mass[boundary++];
-    const edge: number[] = [];
-    for (let i = 0; i < n; i++) if (bucketOf[i] === boundary) edge.push(i);
-    edge.sort((a, b) => logits[b] - logits[a] || a - b);
-    let kept = above;
-    let edgeKept = 0;
-    while (edgeKept < edge.length && (edgeKept === 0 || kept < target)) kept += probs[edge[edgeKept++]];
-    let u = this.#random() * kept;
-    for (let i = 0; i < n; i++) {
-      if (bucketOf[i] < boundary) {
-        u -= probs[i];
-        if (u <= 0) return i;
-      }
-    }
-    for (let j = 0; j < edgeKept; j++) {
-      u -= probs[edge[j]];
-      if (u <= 0) return edge[j];
-    }
-    return edge[edgeKept - 1];
+    return this.#softmax.next(logits);
   }
 
   /** Samples among `candidates` (sorted, most likely first), applying top-p within them. */
@@ -237,14 +133,6 @@ export class Sampler {
       if (u <= 0) return candidates[i];
     }
     return candidates[keep - 1];
-  }
-
-  #buffer(n: number): Float32Array {
-    if (this.#probs.length !== n) {
-      this.#probs = new Float32Array(n);
-      this.#bucketOf = new Uint16Array(n);
-    }
-    return this.#probs;
   }
 }
 
