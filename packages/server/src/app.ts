@@ -1,13 +1,15 @@
 /**
- * The server's web-standard core: `fetch(Request) → Response`, with no Node
- * specifics. Adapters (see `node-adapter.ts`) bridge it to a real socket.
+ * The server's core: `handle(HttpRequest) → HttpReply`, with no Node
+ * specifics, and the web-standard `fetch(Request) → Response` on top of it.
+ * Adapters (see `node-adapter.ts`) bridge it to a real socket.
  */
 import { TscogError } from "@tscog/sdk";
 import type { AppContext } from "./app-context.js";
 import { Auth } from "./auth.js";
 import { cogRoutes, PUBLIC_PATHS } from "./cog-routes.js";
 import { Cors, type CorsOptions } from "./cors.js";
-import { errorResponse, jsonResponse } from "./http-errors.js";
+import { emptyReply, toResponse, type HttpReply, type HttpRequest } from "./http.js";
+import { errorReply } from "./http-errors.js";
 import type { PredictionService } from "./prediction-service.js";
 import { isStreamPath, replicateRoutes } from "./replicate-routes.js";
 import { Router } from "./router.js";
@@ -25,8 +27,11 @@ export interface AppOptions {
   onShutdown?: () => void;
 }
 
-/** A fetch-style handler. */
+/** The HTTP app: a handler for `HttpRequest`s, and the same as a fetch-style handler. */
 export interface App {
+  /** Answers a request; never rejects (errors become JSON replies). */
+  handle(request: HttpRequest): Promise<HttpReply>;
+  /** `handle` for web-standard `Request`s. */
   fetch(request: Request): Promise<Response>;
   readonly maxBodyBytes: number;
 }
@@ -52,17 +57,17 @@ export function createApp(options: AppOptions): App {
   cogRoutes(router, ctx);
   replicateRoutes(router, ctx);
 
-  const handle = async (request: Request): Promise<Response> => {
+  const route = async (request: HttpRequest): Promise<HttpReply> => {
     const url = new URL(request.url);
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
     if (request.method === "OPTIONS") {
       if (request.headers.get("access-control-request-method")) return cors.preflight(request);
-      return new Response(null, { status: 204, headers: { allow: "GET, POST, PUT, OPTIONS" } });
+      return emptyReply(204, { allow: "GET, POST, PUT, OPTIONS" });
     }
     const match = router.match(request.method, path);
     if (!match) throw new TscogError("NOT_FOUND", `No route ${request.method} ${path.slice(0, 200)}; see GET / for the routes.`);
     if ("allow" in match) {
-      return errorResponse(new TscogError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; allowed: ${match.allow.join(", ")}.`), {
+      return errorReply(new TscogError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; allowed: ${match.allow.join(", ")}.`), {
         allow: match.allow.join(", "),
       });
     }
@@ -74,24 +79,24 @@ export function createApp(options: AppOptions): App {
     return match.handler(request, match.params);
   };
 
+  const handle = async (request: HttpRequest): Promise<HttpReply> => {
+    let reply: HttpReply;
+    try {
+      reply = await route(request);
+    } catch (err) {
+      reply = errorReply(err);
+    }
+    Object.assign(reply.headers, cors.headers(request));
+    if (request.method === "HEAD" && reply.body !== null) {
+      if (typeof reply.body !== "string") await reply.body[Symbol.asyncIterator]().return?.();
+      reply.body = null;
+    }
+    return reply;
+  };
+
   return {
     maxBodyBytes: ctx.maxBodyBytes,
-    async fetch(request: Request): Promise<Response> {
-      let response: Response;
-      try {
-        response = await handle(request);
-      } catch (err) {
-        response = errorResponse(err);
-      }
-      const extra = cors.headers(request);
-      for (const key in extra) response.headers.set(key, extra[key]);
-      if (request.method === "HEAD" && response.body) {
-        await response.body.cancel();
-        return new Response(null, { status: response.status, headers: response.headers });
-      }
-      return response;
-    },
+    handle,
+    fetch: async (request) => toResponse(await handle(request)),
   };
 }
-
-export { jsonResponse };

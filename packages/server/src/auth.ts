@@ -1,6 +1,7 @@
 /** Optional bearer-token auth, plus signed stream URLs for clients that cannot send headers (EventSource). */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { TscogError } from "@tscog/sdk";
+import type { HttpRequest } from "./http.js";
 
 /** Checks `Authorization: Bearer <token>` (or Replicate's older `Token <token>`). */
 export class Auth {
@@ -15,7 +16,7 @@ export class Auth {
   }
 
   /** Throws UNAUTHORIZED unless the request carries the token (always passes when auth is off). */
-  check(request: Request): void {
+  check(request: HttpRequest): void {
     if (!this.expected) return;
     const header = request.headers.get("authorization") ?? "";
     const match = /^(?:Bearer|Token)\s+(.+)$/i.exec(header.trim());
@@ -30,7 +31,7 @@ export class Auth {
   }
 
   /** True when `request` may read the stream of prediction `id`: a bearer token or the signed query token. */
-  canStream(request: Request, id: string, queryToken: string | null): boolean {
+  canStream(request: HttpRequest, id: string, queryToken: string | null): boolean {
     if (!this.expected) return true;
     if (queryToken) {
       const want = Buffer.from(this.streamToken(id));

@@ -6,8 +6,10 @@
 import { TscogError } from "@tscog/sdk";
 import { checkId, webhookFields, type AppContext } from "./app-context.js";
 import { predictionEventStream, renderCogEvent, SSE_HEADERS } from "./event-stream.js";
-import { jsonResponse, readJsonBody } from "./http-errors.js";
-import { aborted, prefersAsync, wantsEventStream } from "./negotiate.js";
+import { emptyReply, type HttpReply, type HttpRequest } from "./http.js";
+import { jsonReply, readJsonBody } from "./http-errors.js";
+import { whenAborted } from "./cancellation.js";
+import { prefersAsync, wantsEventStream } from "./negotiate.js";
 import { Prediction } from "./prediction.js";
 import type { Router } from "./router.js";
 
@@ -17,10 +19,10 @@ export const PUBLIC_PATHS = new Set(["/health-check", "/healthz", "/readyz", "/l
 /** Answers with `prediction` as the request asked: SSE, 202 JSON or (after it finishes) 200 JSON. */
 export async function negotiatePrediction(
   ctx: AppContext,
-  request: Request,
+  request: HttpRequest,
   prediction: Prediction,
   options: { owner: boolean; asyncStatus?: number },
-): Promise<Response> {
+): Promise<HttpReply> {
   if (wantsEventStream(request)) {
     const from = Prediction.resumeIndex(request.headers.get("last-event-id"));
     const body = predictionEventStream({
@@ -30,16 +32,16 @@ export async function negotiatePrediction(
       heartbeatMs: ctx.heartbeatMs,
       onDisconnect: options.owner ? () => ctx.service.cancel(prediction.id) : undefined,
     });
-    return new Response(body, { status: 200, headers: SSE_HEADERS });
+    return { status: 200, headers: { ...SSE_HEADERS }, body };
   }
-  if (prefersAsync(request)) return jsonResponse(options.asyncStatus ?? 202, prediction.toJSON());
-  await Promise.race([prediction.done, aborted(request.signal)]);
+  if (prefersAsync(request)) return jsonReply(options.asyncStatus ?? 202, prediction.toJSON());
+  await Promise.race([prediction.done, whenAborted(request.signal)]);
   if (!prediction.isTerminal()) {
     // The client went away: its synchronous prediction is canceled.
     if (options.owner) ctx.service.cancel(prediction.id);
-    return new Response(null, { status: 499 });
+    return emptyReply(499);
   }
-  return jsonResponse(200, prediction.toJSON());
+  return jsonReply(200, prediction.toJSON());
 }
 
 /** Registers Cog's routes. */
@@ -47,7 +49,7 @@ export function cogRoutes(router: Router, ctx: AppContext): void {
   const { service } = ctx;
 
   router.on("GET", "/", () =>
-    jsonResponse(200, {
+    jsonReply(200, {
       docs_url: "/docs",
       openapi_url: "/openapi.json",
       shutdown_url: "/shutdown",
@@ -57,29 +59,29 @@ export function cogRoutes(router: Router, ctx: AppContext): void {
       predictions_cancel_url: "/predictions/{prediction_id}/cancel",
     }),
   );
-  router.on("GET", "/health-check", () => jsonResponse(200, service.health()));
+  router.on("GET", "/health-check", () => jsonReply(200, service.health()));
   // Kubernetes-style probes: the same body with a status code a probe understands.
   router.on("GET", "/healthz", () => {
     const health = service.health();
-    return jsonResponse(health.status === "DEFUNCT" || health.status === "SETUP_FAILED" ? 503 : 200, health);
+    return jsonReply(health.status === "DEFUNCT" || health.status === "SETUP_FAILED" ? 503 : 200, health);
   });
   router.on("GET", "/livez", () => {
     const health = service.health();
-    return jsonResponse(health.status === "DEFUNCT" ? 503 : 200, health);
+    return jsonReply(health.status === "DEFUNCT" ? 503 : 200, health);
   });
   router.on("GET", "/readyz", () => {
     const health = service.health();
-    return jsonResponse(health.status === "READY" ? 200 : 503, health, health.status === "READY" ? {} : { "retry-after": "1" });
+    return jsonReply(health.status === "READY" ? 200 : 503, health, health.status === "READY" ? {} : { "retry-after": "1" });
   });
   router.on("GET", "/openapi.json", () => {
     if (service.health().status === "STARTING" && Object.keys(service.openapi).length === 0) {
       throw new TscogError("NOT_READY", "The schema is not loaded yet; the model is starting.");
     }
-    return jsonResponse(200, service.openapi);
+    return jsonReply(200, service.openapi);
   });
   router.on("POST", "/shutdown", () => {
     setImmediate(() => ctx.onShutdown?.());
-    return jsonResponse(200, {});
+    return jsonReply(200, {});
   });
 
   router.on("POST", "/predictions", async (request) => {
@@ -95,7 +97,7 @@ export function cogRoutes(router: Router, ctx: AppContext): void {
   router.on("GET", "/predictions/:id", (_request, params) => {
     const prediction = service.get(checkId(params.id));
     if (!prediction) throw new TscogError("NOT_FOUND", `No prediction with id ${params.id}.`);
-    return jsonResponse(200, prediction.toJSON());
+    return jsonReply(200, prediction.toJSON());
   });
 
   router.on("PUT", "/predictions/:id", async (request, params) => {
@@ -110,6 +112,6 @@ export function cogRoutes(router: Router, ctx: AppContext): void {
   router.on("POST", "/predictions/:id/cancel", (_request, params) => {
     const prediction = service.cancel(checkId(params.id));
     if (!prediction) throw new TscogError("NOT_FOUND", `No prediction with id ${params.id}.`);
-    return jsonResponse(200, {});
+    return jsonReply(200, {});
   });
 }

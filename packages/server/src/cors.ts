@@ -1,4 +1,5 @@
 /** CORS with credentials for browser clients (EventSource `withCredentials`, fetch). */
+import { emptyReply, type HttpReply, type HttpRequest } from "./http.js";
 
 export interface CorsOptions {
   /**
@@ -33,7 +34,7 @@ export class Cors {
   }
 
   /** Headers to add to a normal response. */
-  headers(request: Request): Record<string, string> {
+  headers(request: HttpRequest): Record<string, string> {
     const origin = request.headers.get("origin");
     if (!this.allows(origin)) return {};
     return {
@@ -45,20 +46,17 @@ export class Cors {
   }
 
   /** The answer to a preflight (`OPTIONS` with `Access-Control-Request-Method`). */
-  preflight(request: Request): Response {
+  preflight(request: HttpRequest): HttpReply {
     const origin = request.headers.get("origin");
-    if (!this.allows(origin)) return new Response(null, { status: 204, headers: { vary: "Origin" } });
+    if (!this.allows(origin)) return emptyReply(204, { vary: "Origin" });
     const requested = request.headers.get("access-control-request-headers");
-    return new Response(null, {
-      status: 204,
-      headers: {
-        "access-control-allow-origin": origin,
-        "access-control-allow-credentials": "true",
-        "access-control-allow-methods": ALLOWED_METHODS,
-        "access-control-allow-headers": requested && /^[\w\-, ]*$/.test(requested) ? requested : "Authorization, Content-Type, Prefer, Last-Event-ID",
-        "access-control-max-age": String(this.options.maxAge ?? 600),
-        vary: "Origin, Access-Control-Request-Headers",
-      },
+    return emptyReply(204, {
+      "access-control-allow-origin": origin,
+      "access-control-allow-credentials": "true",
+      "access-control-allow-methods": ALLOWED_METHODS,
+      "access-control-allow-headers": requested && /^[\w\-, ]*$/.test(requested) ? requested : "Authorization, Content-Type, Prefer, Last-Event-ID",
+      "access-control-max-age": String(this.options.maxAge ?? 600),
+      vary: "Origin, Access-Control-Request-Headers",
     });
   }
 }

@@ -1,13 +1,14 @@
 /**
- * A prediction's event log as a pull-based byte stream: replay from a cursor,
- * then live events, heartbeat comments while idle, closing after `completed`.
- * Backpressure is natural: nothing is read from the log until the consumer pulls.
+ * A prediction's event log as a pull-based stream of SSE text: replay from a
+ * cursor, then live events, heartbeat comments while idle, ending after
+ * `completed`. Backpressure is natural: nothing is read from the log until the
+ * consumer asks for more, and `return()` stops it at once (even mid-wait).
  */
-import { formatSseComment, formatSseEvent } from "./sse-encoder.js";
-import { Prediction, type PredictionEvent } from "./prediction.js";
+import { formatSseComment, formatSseEvent, hasLineBreak } from "./sse-encoder.js";
+import { Prediction } from "./prediction.js";
 
-/** Turns log events into SSE text (one dialect's view of a prediction). */
-export type EventRenderer = (event: PredictionEvent, prediction: Prediction) => string;
+/** Turns log entry `seq` into SSE text (one dialect's view of a prediction). */
+export type EventRenderer = (prediction: Prediction, seq: number) => string;
 
 export interface EventStreamOptions {
   prediction: Prediction;
@@ -16,88 +17,95 @@ export interface EventStreamOptions {
   from?: number;
   /** Idle time before a heartbeat comment, ms. Default 15 s. */
   heartbeatMs?: number;
-  /** Called when the client goes away before the stream ended. */
+  /** Called when the consumer stops (client gone) before the stream ended. */
   onDisconnect?: () => void;
   /** Text sent first (e.g. a `retry:` line). */
   preamble?: string;
 }
 
-const MAX_EVENTS_PER_WRITE = 4096;
+/** Most events rendered into one piece of text (one socket write). */
+const MAX_EVENTS_PER_PIECE = 4096;
 
-/** The SSE body for one prediction. */
-export function predictionEventStream(options: EventStreamOptions): ReadableStream<Uint8Array> {
-  const { prediction, render } = options;
-  const heartbeatMs = options.heartbeatMs ?? 15_000;
-  const encoder = new TextEncoder();
-  const gone = new AbortController();
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/** The SSE body for one prediction, as pieces of text. */
+export function predictionEventStream(options: EventStreamOptions): AsyncIterableIterator<string> {
+  return new PredictionEventStream(options);
+}
+
+class PredictionEventStream implements AsyncIterableIterator<string> {
+  readonly #options: EventStreamOptions;
+  readonly #gone = new AbortController();
   // Not clamped to the log's length: a client may resume from an id the log has not reached yet
   // (a re-attach that races the prediction's first events), and must not see them twice.
-  let cursor = Math.max(0, options.from ?? 0);
-  let finished = false;
-  let preamble = options.preamble ?? "";
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        for (;;) {
-          const events = prediction.events;
-          if (cursor < events.length) {
-            const end = Math.min(events.length, cursor + MAX_EVENTS_PER_WRITE);
-            let text = preamble;
-            preamble = "";
-            let last: PredictionEvent | undefined;
-            for (; cursor < end; cursor++) {
-              last = events[cursor];
-              text += render(last, prediction);
-            }
-            if (text) controller.enqueue(encoder.encode(text));
-            if (last?.type === "completed") {
-              finished = true;
-              controller.close();
-              return;
-            }
-            if (text) return;
-            continue;
-          }
-          if (prediction.isTerminal()) {
-            finished = true;
-            controller.close();
-            return;
-          }
-          if (preamble) {
-            controller.enqueue(encoder.encode(preamble));
-            preamble = "";
-            return;
-          }
-          let timer: NodeJS.Timeout | undefined;
-          let beat = false;
-          await Promise.race([
-            prediction.waitForEvents(cursor, gone.signal),
-            new Promise<void>((resolve) => {
-              timer = setTimeout(() => {
-                beat = true;
-                resolve();
-              }, heartbeatMs);
-            }),
-          ]);
-          clearTimeout(timer);
-          if (gone.signal.aborted) return;
-          if (beat && cursor >= prediction.events.length) {
-            controller.enqueue(encoder.encode(formatSseComment("ping")));
-            return;
-          }
-        }
-      },
-      cancel() {
-        gone.abort();
-        if (!finished) options.onDisconnect?.();
-      },
-    },
-    { highWaterMark: 0 },
-  );
+  #cursor: number;
+  #preamble: string;
+  #finished = false;
+
+  constructor(options: EventStreamOptions) {
+    this.#options = options;
+    this.#cursor = Math.max(0, options.from ?? 0);
+    this.#preamble = options.preamble ?? "";
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<string, undefined>> {
+    const { prediction, render } = this.#options;
+    const heartbeatMs = this.#options.heartbeatMs ?? 15_000;
+    while (!this.#finished && !this.#gone.signal.aborted) {
+      const length = prediction.eventCount;
+      if (this.#cursor < length) {
+        const end = Math.min(length, this.#cursor + MAX_EVENTS_PER_PIECE);
+        let text = this.#preamble;
+        this.#preamble = "";
+        for (let seq = this.#cursor; seq < end; seq++) text += render(prediction, seq);
+        this.#cursor = end;
+        // `completed` is always the last entry of a log.
+        if (end === length && prediction.isTerminal()) this.#finished = true;
+        if (text) return { done: false, value: text };
+        continue;
+      }
+      if (prediction.isTerminal()) break;
+      if (this.#preamble) {
+        const text = this.#preamble;
+        this.#preamble = "";
+        return { done: false, value: text };
+      }
+      let timer: NodeJS.Timeout | undefined;
+      let beat = false;
+      await Promise.race([
+        prediction.waitForEvents(this.#cursor, this.#gone.signal),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            beat = true;
+            resolve();
+          }, heartbeatMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (beat && this.#cursor >= prediction.eventCount && !this.#gone.signal.aborted) return { done: false, value: formatSseComment("ping") };
+    }
+    this.#finished = true;
+    return DONE;
+  }
+
+  /** Stops the stream; a consumer that stops before the end counts as a disconnect. */
+  async return(): Promise<IteratorResult<string, undefined>> {
+    if (!this.#gone.signal.aborted) {
+      this.#gone.abort();
+      if (!this.#finished) this.#options.onDisconnect?.();
+    }
+    this.#finished = true;
+    return DONE;
+  }
 }
 
 /** Cog's SSE dialect: `start`, `output` `{chunk,index}`, `log`, `metric`, `completed` (the prediction). */
-export function renderCogEvent(event: PredictionEvent, prediction: Prediction): string {
+export function renderCogEvent(prediction: Prediction, seq: number): string {
+  const event = prediction.event(seq);
   const id = Prediction.eventId(event);
   switch (event.type) {
     case "start":
@@ -117,11 +125,14 @@ export function renderCogEvent(event: PredictionEvent, prediction: Prediction): 
  * Replicate's SSE dialect: `output` with the raw chunk text, `logs`, then
  * `error` (JSON) on failure and `done` (JSON: `{}` or `{"reason": ...}`).
  */
-export function renderReplicateEvent(event: PredictionEvent, prediction: Prediction): string {
+export function renderReplicateEvent(prediction: Prediction, seq: number): string {
+  const event = prediction.event(seq);
   const id = Prediction.eventId(event);
   switch (event.type) {
     case "output": {
       const chunk = event.chunk;
+      // The hot path of a token stream: one line of text (what formatSseEvent would write).
+      if (typeof chunk === "string" && !hasLineBreak(chunk)) return `event: output\nid: ${id}\ndata: ${chunk}\n\n`;
       return formatSseEvent({ event: "output", id, data: typeof chunk === "string" ? chunk : JSON.stringify(chunk) ?? "null" });
     }
     case "log":

@@ -1,42 +1,35 @@
-/** JSON error responses; statuses come from `ERROR_CODES` through `TscogError.httpStatus`. */
+/** JSON replies, including errors; statuses come from `ERROR_CODES` through `TscogError.httpStatus`. */
 import { TscogError, toTscogError } from "@tscog/sdk";
+import type { HttpReply, HttpRequest } from "./http.js";
 
-const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
+const JSON_TYPE = "application/json; charset=utf-8";
 
-/** A JSON response. */
-export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  const text = JSON.stringify(body);
-  const response = new Response(text, { status, headers: { ...JSON_HEADERS, ...headers } });
-  RAW_BODIES.set(response, text);
-  return response;
+/** A JSON reply. */
+export function jsonReply(status: number, body: unknown, headers: Record<string, string> = {}): HttpReply {
+  return { status, headers: { "content-type": JSON_TYPE, ...headers }, body: JSON.stringify(body) };
 }
 
-/** The text of responses made by `jsonResponse`, so an adapter can write it without streaming the body. */
-export const RAW_BODIES = new WeakMap<Response, string>();
-
-/** The JSON response for any error: TscogErrors keep their code and status, others become INTERNAL (500). */
-export function errorResponse(err: unknown, headers: Record<string, string> = {}): Response {
+/** The JSON reply for any error: TscogErrors keep their code and status, others become INTERNAL (500). */
+export function errorReply(err: unknown, headers: Record<string, string> = {}): HttpReply {
   const e = err instanceof TscogError ? err : toTscogError(err, "INTERNAL");
   const extra: Record<string, string> = { ...headers };
   if (e.code === "CONFLICT" || e.code === "NOT_READY") extra["retry-after"] ??= "1";
-  return jsonResponse(e.httpStatus, e.toJSON(), extra);
+  return jsonReply(e.httpStatus, e.toJSON(), extra);
+}
+
+/** The error for a body over `limit` bytes. */
+export function payloadTooLarge(limit: number): TscogError {
+  return new TscogError("PAYLOAD_TOO_LARGE", `The request body is larger than the limit of ${limit} bytes; pass large files as URLs.`);
 }
 
 /** Reads a JSON object body, enforcing `limit` bytes. BAD_REQUEST / PAYLOAD_TOO_LARGE on problems. */
-export async function readJsonBody(request: Request, limit: number): Promise<Record<string, unknown>> {
+export async function readJsonBody(request: HttpRequest, limit: number): Promise<Record<string, unknown>> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > limit) throw tooLarge(limit);
-  let text: string;
-  const pre = PRE_READ.get(request);
-  if (pre !== undefined) {
-    text = pre;
-  } else {
-    const bytes = new Uint8Array(await request.arrayBuffer().catch(() => {
-      throw new TscogError("BAD_REQUEST", "The request body could not be read.");
-    }));
-    if (bytes.byteLength > limit) throw tooLarge(limit);
-    text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
-  }
+  if (declared > limit) throw payloadTooLarge(limit);
+  const text = await request.text().catch(() => {
+    throw new TscogError("BAD_REQUEST", "The request body could not be read.");
+  });
+  if (Buffer.byteLength(text) > limit) throw payloadTooLarge(limit);
   if (text.trim() === "") return {};
   let body: unknown;
   try {
@@ -68,10 +61,3 @@ function nestingDepth(value: unknown): number {
   }
   return max;
 }
-
-function tooLarge(limit: number): TscogError {
-  return new TscogError("PAYLOAD_TOO_LARGE", `The request body is larger than the limit of ${limit} bytes; pass large files as URLs.`);
-}
-
-/** Bodies an adapter has already read (and size-checked), keyed by request, so they are not re-streamed. */
-export const PRE_READ = new WeakMap<Request, string>();

@@ -1,22 +1,24 @@
 /**
- * The Node `http` bridge for an `App`: builds a `Request` (body read with a
- * size limit, aborted when the client goes away) and writes the `Response`,
+ * The Node `http` bridge for an `App`: a light `HttpRequest` over the
+ * `IncomingMessage` (body read with a size limit, a signal that aborts when the
+ * client goes away) and the reply written straight to the socket, streams
  * respecting backpressure (`drain`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { TscogError } from "@tscog/sdk";
 import type { App } from "./app.js";
-import { errorResponse, PRE_READ, RAW_BODIES } from "./http-errors.js";
+import { Cancellation } from "./cancellation.js";
+import type { HttpReply, HttpRequest, TextStream } from "./http.js";
+import { errorReply, payloadTooLarge } from "./http-errors.js";
 
 /** Node's `(req, res)` listener for an app. */
 export function toNodeListener(app: App, options: { trustProxy?: boolean } = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  const trustProxy = options.trustProxy ?? false;
   return (req, res) => {
-    void handle(app, req, res, options.trustProxy ?? false).catch((err) => {
-      if (!res.headersSent) {
-        res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify({ code: "INTERNAL", detail: String((err as Error)?.message ?? err) }));
-      } else res.destroy();
+    void handle(app, req, res, trustProxy).catch((err) => {
+      if (!res.headersSent) write(res, errorReply(err));
+      else res.destroy();
     });
   };
 }
@@ -31,13 +33,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | TscogEr
       size += chunk.length;
       if (size > limit) {
         done = true;
-        resolve(new TscogError("PAYLOAD_TOO_LARGE", `The request body is larger than the limit of ${limit} bytes; pass large files as URLs.`));
+        resolve(payloadTooLarge(limit));
         return;
       }
       chunks.push(chunk);
     });
     req.on("end", () => {
-      if (!done) resolve(Buffer.concat(chunks).toString("utf8"));
+      if (!done) resolve(chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8"));
       done = true;
     });
     req.on("error", () => {
@@ -52,90 +54,89 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
   return v?.split(",")[0]?.trim() || undefined;
 }
 
+/** An `HttpRequest` over Node's `IncomingMessage`. */
+class NodeRequest implements HttpRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: { get(name: string): string | null };
+  /** Aborted when the client goes away before the reply was finished. */
+  readonly signal = new Cancellation();
+  readonly #body: string;
+
+  constructor(req: IncomingMessage, url: string, body: string) {
+    this.method = req.method ?? "GET";
+    this.url = url;
+    this.#body = body;
+    const headers = req.headers;
+    this.headers = {
+      get(name: string): string | null {
+        const value = headers[name.toLowerCase()];
+        return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+      },
+    };
+  }
+
+  text(): Promise<string> {
+    return Promise.resolve(this.#body);
+  }
+}
+
 async function handle(app: App, req: IncomingMessage, res: ServerResponse, trustProxy: boolean): Promise<void> {
-  const abort = new AbortController();
-  res.on("close", () => {
-    if (!res.writableFinished) abort.abort();
-  });
-  let url: URL;
+  let url: string;
   try {
     // Behind a TLS-terminating proxy, absolute URLs (Replicate's `urls`) must use the client's scheme and host.
     const proto = trustProxy && firstHeader(req.headers["x-forwarded-proto"]) === "https" ? "https" : "http";
     const host = (trustProxy && firstHeader(req.headers["x-forwarded-host"])) || req.headers.host || "localhost";
-    url = new URL(req.url ?? "/", `${proto}://${host}`);
-    if (!/^https?:$/.test(url.protocol)) throw new Error("bad scheme");
+    const parsed = new URL(req.url ?? "/", `${proto}://${host}`);
+    if (!/^https?:$/.test(parsed.protocol)) throw new Error("bad scheme");
+    url = parsed.href;
   } catch {
-    return send(res, errorResponse(new TscogError("BAD_REQUEST", "The request's URL or Host header is malformed.")), abort.signal);
+    return write(res, errorReply(new TscogError("BAD_REQUEST", "The request's URL or Host header is malformed.")));
   }
   const method = req.method ?? "GET";
-  const headers = new Headers();
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    try {
-      headers.append(raw[i], raw[i + 1]);
-    } catch {
-      // A header value undici rejects is dropped rather than failing the request.
-    }
-  }
-  let body: string | undefined;
+  let body = "";
   if (method !== "GET" && method !== "HEAD") {
     const declared = Number(req.headers["content-length"] ?? 0);
-    const result = declared > app.maxBodyBytes
-      ? new TscogError("PAYLOAD_TOO_LARGE", `The request body is larger than the limit of ${app.maxBodyBytes} bytes; pass large files as URLs.`)
-      : await readBody(req, app.maxBodyBytes);
+    const result = declared > app.maxBodyBytes ? payloadTooLarge(app.maxBodyBytes) : await readBody(req, app.maxBodyBytes);
     if (result instanceof TscogError) {
       res.shouldKeepAlive = false;
-      return send(res, errorResponse(result, { connection: "close" }), abort.signal);
+      return write(res, errorReply(result, { connection: "close" }));
     }
     body = result;
   }
-  const request = new Request(url, { method, headers, signal: abort.signal });
-  if (body !== undefined) PRE_READ.set(request, body);
-  const response = await app.fetch(request);
-  await send(res, response, abort.signal);
+  const request = new NodeRequest(req, url, body);
+  res.once("close", () => {
+    if (!res.writableFinished) request.signal.abort();
+  });
+  const reply = await app.handle(request);
+  if (reply.body === null || typeof reply.body === "string") return write(res, reply);
+  await writeStream(res, reply, reply.body);
 }
 
-async function send(res: ServerResponse, response: Response, signal: AbortSignal): Promise<void> {
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, key) => (headers[key] = value));
-  const raw = RAW_BODIES.get(response);
-  if (raw !== undefined) {
-    headers["content-length"] = String(Buffer.byteLength(raw));
-    res.writeHead(response.status, headers);
-    res.end(raw);
-    return;
-  }
-  const stream = response.body;
-  if (!stream) {
-    res.writeHead(response.status, headers);
-    res.end();
-    return;
-  }
-  const isSse = (headers["content-type"] ?? "").startsWith("text/event-stream");
-  const reader = stream.getReader();
-  if (!isSse) {
-    // Small JSON bodies: one write with a Content-Length.
-    const parts: Uint8Array[] = [];
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parts.push(value);
-    }
-    const buf = Buffer.concat(parts);
-    headers["content-length"] = String(buf.length);
-    res.writeHead(response.status, headers);
-    res.end(buf);
-    return;
-  }
-  res.writeHead(response.status, headers);
+/** Writes a whole reply (a text body with its Content-Length). */
+function write(res: ServerResponse, reply: HttpReply): void {
+  const text = typeof reply.body === "string" ? reply.body : undefined;
+  if (text !== undefined) reply.headers["content-length"] = String(Buffer.byteLength(text));
+  res.writeHead(reply.status, reply.headers);
+  res.end(text);
+}
+
+/** Writes a streamed reply as it is produced; stops the stream when the client goes away. */
+async function writeStream(res: ServerResponse, reply: HttpReply, body: TextStream): Promise<void> {
+  res.writeHead(reply.status, reply.headers);
   res.flushHeaders();
   res.socket?.setNoDelay(true);
-  const onAbort = () => void reader.cancel().catch(() => undefined);
-  signal.addEventListener("abort", onAbort, { once: true });
+  const iterator = body[Symbol.asyncIterator]();
+  let gone = false;
+  const stop = () => {
+    gone = true;
+    void iterator.return?.();
+  };
+  res.once("close", stop);
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
+      const { done, value } = await iterator.next();
+      if (done || gone) break;
       if (!res.write(value)) {
         await new Promise<void>((resolve) => {
           const ok = () => {
@@ -147,15 +148,15 @@ async function send(res: ServerResponse, response: Response, signal: AbortSignal
           res.once("close", ok);
         });
       }
-      if (signal.aborted) break;
     }
   } catch {
     // The stream failed mid-way; close the connection so the client sees it end.
+    gone = true;
   } finally {
-    signal.removeEventListener("abort", onAbort);
+    res.off("close", stop);
   }
-  if (signal.aborted) {
-    await reader.cancel().catch(() => undefined);
+  if (gone) {
+    await iterator.return?.();
     res.destroy();
   } else res.end();
 }

@@ -6,7 +6,7 @@
 import { createInputValidator, InputError, TscogError, type InputValidator } from "@tscog/sdk";
 import { Prediction, type OutputKind } from "./prediction.js";
 import { PredictionStore, type PredictionStoreOptions } from "./prediction-store.js";
-import type { HostEvent } from "./prediction.js";
+import { EventKind, isTextBatch, type EventBatch } from "./event-batch.js";
 import type { PredictorHost } from "./predictor-host.js";
 import { WebhookSender, type WebhookOptions } from "./webhook-sender.js";
 
@@ -48,12 +48,20 @@ interface SetupState {
 }
 
 const ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
+const ID_LENGTH = 26;
+// Random bytes are drawn 128 ids at a time: one call to the CSPRNG costs more than the id.
+const idBytes = new Uint8Array(ID_LENGTH * 128);
+let idOffset = idBytes.length;
 
 /** A 26-character base32 id like Cog's recommended ones. */
 export function newPredictionId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(26));
+  if (idOffset === idBytes.length) {
+    crypto.getRandomValues(idBytes);
+    idOffset = 0;
+  }
   let id = "";
-  for (const b of bytes) id += ID_ALPHABET[b & 31];
+  for (let i = idOffset; i < idOffset + ID_LENGTH; i++) id += ID_ALPHABET[idBytes[i] & 31];
+  idOffset += ID_LENGTH;
   return id;
 }
 
@@ -168,28 +176,23 @@ export class PredictionService {
 
   private async run(prediction: Prediction, sender?: WebhookSender): Promise<void> {
     prediction.markStarted();
-    const onEvents = (batch: HostEvent[]) => {
+    const onEvents = (batch: EventBatch) => {
       prediction.append(batch);
       if (!sender) return;
-      let output = false;
-      let logs = false;
-      for (const e of batch) {
-        if (e.type === "output") output = true;
-        else if (e.type === "log") logs = true;
-      }
-      if (output) sender.notify("output");
-      if (logs) sender.notify("logs");
+      const kinds = isTextBatch(batch) ? null : batch.kinds;
+      if (kinds === null || kinds.includes(EventKind.Output)) sender.notify("output");
+      if (kinds?.includes(EventKind.Log)) sender.notify("logs");
     };
-    const result = await this.host.predict({ id: prediction.id, input: prediction.input, signal: prediction.abort.signal, onEvents });
+    const result = await this.host.predict({ id: prediction.id, input: prediction.input, cancellation: prediction.abort, onEvents });
     // A prediction whose thread was killed because it ignored its cancel counts as canceled.
-    prediction.finish(result.status === "failed" && prediction.abort.signal.aborted ? { status: "canceled" } : result);
+    prediction.finish(result.status === "failed" && prediction.abort.aborted ? { status: "canceled" } : result);
     sender?.notify("completed");
   }
 
   /** Cancels a running prediction; returns it (or undefined when unknown). */
   cancel(id: string): Prediction | undefined {
     const prediction = this.store.get(id);
-    if (prediction && !prediction.isTerminal() && !prediction.abort.signal.aborted) {
+    if (prediction && !prediction.isTerminal() && !prediction.abort.aborted) {
       prediction.abort.abort();
       const timer = setTimeout(() => {
         if (!prediction.isTerminal()) {

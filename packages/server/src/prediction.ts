@@ -3,27 +3,25 @@
  * failed | canceled) plus an append-only event log that streams replay from.
  */
 
+import type { OutputKind } from "@tscog/runtime";
+import { Cancellation } from "./cancellation.js";
+import { ChunkLog } from "./chunk-log.js";
+import { EventKind, isTextBatch, type EventBatch } from "./event-batch.js";
+import { floorIndex } from "./floor-index.js";
+
+/** How the predictor's output is shaped: one value, or a list of yielded chunks. */
+export type { OutputKind };
+
 /** Cog's prediction statuses. */
 export type PredictionStatus = "starting" | "processing" | "succeeded" | "failed" | "canceled";
 
-/** How the predictor's output is shaped: one value, or a list of yielded chunks. */
-import type { OutputKind } from "@tscog/runtime";
-
-export type { OutputKind };
-
-/** One entry of a prediction's event log; `seq` is its index in the log. */
+/** One entry of a prediction's event log; `seq` is its index, `second` its Unix time in seconds. */
 export type PredictionEvent =
-  | { seq: number; time: number; type: "start" }
-  | { seq: number; time: number; type: "output"; chunk: unknown; index: number }
-  | { seq: number; time: number; type: "log"; data: string }
-  | { seq: number; time: number; type: "metric"; name: string; value: unknown }
-  | { seq: number; time: number; type: "completed" };
-
-/** Events as a predictor host reports them (before they get a `seq`). */
-export type HostEvent =
-  | { type: "output"; chunk: unknown }
-  | { type: "log"; data: string }
-  | { type: "metric"; name: string; value: unknown };
+  | { seq: number; second: number; type: "start" }
+  | { seq: number; second: number; type: "output"; chunk: unknown; index: number }
+  | { seq: number; second: number; type: "log"; data: string }
+  | { seq: number; second: number; type: "metric"; name: string; value: unknown }
+  | { seq: number; second: number; type: "completed" };
 
 /** True for `succeeded`, `failed` and `canceled`. */
 export function isTerminal(status: PredictionStatus): boolean {
@@ -50,6 +48,10 @@ export interface PredictionOptions {
 
 type Waiter = () => void;
 
+/** Log entries that are not output chunks ("marks"). */
+type MarkType = "start" | "log" | "metric" | "completed";
+const nowSecond = () => Math.floor(Date.now() / 1000);
+
 /** A prediction's state and its event log. */
 export class Prediction {
   readonly id: string;
@@ -66,14 +68,23 @@ export class Prediction {
   /** Machine-readable failure code (e.g. `INVALID_INPUT`), not part of Cog's JSON. */
   errorCode?: string;
   errorDetails?: unknown;
-  /** The append-only event log streams replay from; an event's `seq` is its index. */
-  readonly events: PredictionEvent[] = [];
-  readonly chunks: unknown[] = [];
   value: unknown = null;
   logs = "";
   readonly metrics: Record<string, unknown> = {};
   /** Fires when the prediction should stop (cancel endpoint, creator disconnected, shutdown). */
-  readonly abort = new AbortController();
+  readonly abort = new Cancellation();
+  // The append-only event log streams replay from. Output chunks are most of it and
+  // are not stored per entry: the log is the chunks, with the other entries ("marks":
+  // start, logs, metrics, completed) listed by position, and times stored once per
+  // second (a long stream stays a few bytes per chunk; see ChunkLog).
+  readonly #outputs = new ChunkLog();
+  #eventCount = 0;
+  readonly #markSeqs: number[] = [];
+  readonly #marks: { type: MarkType; payload?: unknown }[] = [];
+  /** Entry #secondSeqs[i] and later ones were logged at Unix second #seconds[i]. */
+  readonly #secondSeqs: number[] = [];
+  readonly #seconds: number[] = [];
+  #secondHint = 0;
   private waiters: Waiter[] = [];
   private doneResolve!: () => void;
   /** Resolves when the prediction reaches a terminal status. */
@@ -103,28 +114,37 @@ export class Prediction {
   markStarted(): void {
     if (!this.transition("processing")) return;
     this.startedAt = new Date();
-    this.push({ type: "start" });
+    this.#stamp();
+    this.#mark("start");
     this.notify();
   }
 
   /** Appends a batch of events from the predictor; wakes streams once per batch. */
-  append(batch: HostEvent[]): void {
+  append(batch: EventBatch): void {
     if (this.isTerminal()) return;
     if (this.status === "starting") this.markStarted();
-    const time = Date.now();
-    const events = this.events;
-    for (const event of batch) {
-      const seq = events.length;
-      if (event.type === "output") {
-        const index = this.chunks.length;
-        this.chunks.push(event.chunk);
-        events.push({ seq, time, type: "output", chunk: event.chunk, index });
-      } else if (event.type === "log") {
-        this.logs += event.data;
-        events.push({ seq, time, type: "log", data: event.data });
-      } else {
-        this.metrics[event.name] = event.value;
-        events.push({ seq, time, type: "metric", name: event.name, value: event.value });
+    this.#stamp();
+    if (isTextBatch(batch)) {
+      this.#outputs.appendText(batch);
+      this.#eventCount += batch.ends.length;
+    } else if (batch.kinds === null) {
+      this.#outputs.appendValues(batch.values);
+      this.#eventCount += batch.values.length;
+    } else {
+      const { kinds, values } = batch;
+      for (let i = 0; i < values.length; i++) {
+        const value = values[i];
+        if (kinds[i] === EventKind.Output) {
+          this.#outputs.appendValues([value]);
+          this.#eventCount++;
+        } else if (kinds[i] === EventKind.Log) {
+          this.logs += value as string;
+          this.#mark("log", value);
+        } else {
+          const [name, metric] = value as [string, unknown];
+          this.metrics[name] = metric;
+          this.#mark("metric", value);
+        }
       }
     }
     this.notify();
@@ -143,7 +163,8 @@ export class Prediction {
       this.errorCode = result.code;
       this.errorDetails = result.details;
     }
-    this.push({ type: "completed" });
+    this.#stamp();
+    this.#mark("completed");
     this.notify();
     this.doneResolve();
     return true;
@@ -153,14 +174,49 @@ export class Prediction {
   get output(): unknown {
     if (this.outputKind === "value") return this.value;
     if (this.status === "starting") return null;
-    return this.chunks;
+    return this.#outputs.toArray();
   }
 
-  private push(event: { type: PredictionEvent["type"] } & Record<string, unknown>): void {
-    const full = event as unknown as { seq: number; time: number };
-    full.seq = this.events.length;
-    full.time = Date.now();
-    this.events.push(full as unknown as PredictionEvent);
+  /** Events in the log. */
+  get eventCount(): number {
+    return this.#eventCount;
+  }
+
+  /** Output chunks so far. */
+  get chunkCount(): number {
+    return this.#outputs.length;
+  }
+
+  /** Log entry `seq` (0 ≤ seq < eventCount). */
+  event(seq: number): PredictionEvent {
+    const second = this.#seconds[(this.#secondHint = floorIndex(this.#secondSeqs, seq, this.#secondHint))];
+    const m = floorIndex(this.#markSeqs, seq);
+    if (m >= 0 && this.#markSeqs[m] === seq) {
+      const { type, payload } = this.#marks[m];
+      if (type === "log") return { seq, second, type, data: payload as string };
+      if (type === "metric") {
+        const [name, value] = payload as [string, unknown];
+        return { seq, second, type, name, value };
+      }
+      return { seq, second, type };
+    }
+    // Every entry before `seq` that is not a mark is an output chunk.
+    const index = seq - (m + 1);
+    return { seq, second, type: "output", chunk: this.#outputs.get(index), index };
+  }
+
+  /** Starts a new time run when the second changed since the last entry. */
+  #stamp(): void {
+    const second = nowSecond();
+    if (this.#seconds.length === 0 || this.#seconds[this.#seconds.length - 1] !== second) {
+      this.#secondSeqs.push(this.#eventCount);
+      this.#seconds.push(second);
+    }
+  }
+
+  #mark(type: MarkType, payload?: unknown): void {
+    this.#markSeqs.push(this.#eventCount++);
+    this.#marks.push({ type, payload });
   }
 
   private notify(): void {
@@ -172,7 +228,7 @@ export class Prediction {
 
   /** Resolves when the log grows past `length` or the prediction is terminal (or `signal` aborts). */
   waitForEvents(length: number, signal?: AbortSignal): Promise<void> {
-    if (this.events.length > length || this.isTerminal() || signal?.aborted) return Promise.resolve();
+    if (this.#eventCount > length || this.isTerminal() || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
         signal?.removeEventListener("abort", wake);
@@ -183,9 +239,9 @@ export class Prediction {
     });
   }
 
-  /** The `<unix-seconds>:<seq>` id of an event (strictly increasing per prediction). */
+  /** The `<unix-seconds>:<seq>` id of log entry `seq` (strictly increasing per prediction). */
   static eventId(event: PredictionEvent): string {
-    return `${Math.floor(event.time / 1000)}:${event.seq}`;
+    return `${event.second}:${event.seq}`;
   }
 
   /** Parses a `Last-Event-ID` into the index to resume from (the event after it). */

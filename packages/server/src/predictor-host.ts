@@ -3,7 +3,9 @@
  * runs the predictor in a worker thread (`WorkerPredictorHost`), tests may use
  * `InProcessPredictorHost` with a fake runner.
  */
-import type { HostEvent, OutputKind } from "./prediction.js";
+import type { Cancellation } from "./cancellation.js";
+import { EventBatcher, type EventBatch } from "./event-batch.js";
+import type { OutputKind } from "./prediction.js";
 
 /** The subset of `@tscog/runtime`'s `PredictorRunner` the server needs. */
 export interface RunnerLike {
@@ -32,9 +34,9 @@ export interface HostJob {
   id: string;
   input: Record<string, unknown>;
   /** Aborting it cancels the prediction (the predictor's signal fires, its generator is returned). */
-  signal: AbortSignal;
+  cancellation: Cancellation;
   /** Receives events in batches, in order. */
-  onEvents(batch: HostEvent[]): void;
+  onEvents(batch: EventBatch): void;
 }
 
 /** What the server needs from wherever the predictor runs. */
@@ -76,49 +78,64 @@ export async function drivePrediction(
 ): Promise<HostResult> {
   const maxBatch = options.maxBatch ?? 1024;
   const maxDelay = options.maxDelayMs ?? 1;
-  let buffer: HostEvent[] = [];
+  const batcher = new EventBatcher();
   let firstAt = 0;
   let scheduled = false;
+  // The clock is read every `stride` chunks: every chunk while chunks come slowly,
+  // less often (up to 64) while they come much faster than `maxDelay`.
+  let stride = 1;
+  let sinceCheck = 0;
+  let lastCheck = 0;
   const flush = () => {
     scheduled = false;
-    if (buffer.length === 0) return;
-    const batch = buffer;
-    buffer = [];
-    job.onEvents(batch);
+    const batch = batcher.take();
+    if (batch) job.onEvents(batch);
   };
-  const add = (event: HostEvent) => {
-    if (buffer.length === 0) firstAt = performance.now();
-    buffer.push(event);
+  const started = () => {
+    if (batcher.size === 1) firstAt = lastCheck = performance.now();
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);
     }
   };
-  const onLog = (text: string) => add({ type: "log", data: text });
+  const onLog = (text: string) => {
+    batcher.log(text);
+    started();
+  };
+  const cancellation = job.cancellation;
+  let aborted = cancellation.aborted;
+  const onAbort = () => (aborted = true);
+  cancellation.addEventListener("abort", onAbort);
   let iterator: AsyncGenerator<unknown, unknown, undefined> | undefined;
   try {
-    if (job.signal.aborted) return { status: "canceled" };
+    if (aborted) return { status: "canceled" };
     // HTTP clients send files as data: URIs or URLs, never as paths on this machine.
-    iterator = runner.predict(job.input, { id: job.id, signal: job.signal, onLog, files: "remote" });
+    iterator = runner.predict(job.input, { id: job.id, signal: cancellation.signal, onLog, files: "remote" });
     const encode = options.encodeOutput;
     for (;;) {
       const step = await iterator.next();
       if (step.done) {
         flush();
-        if (job.signal.aborted) return { status: "canceled" };
+        if (aborted) return { status: "canceled" };
         return { status: "succeeded", value: encode ? await encode(step.value) : step.value };
       }
-      add({ type: "output", chunk: encode ? await encode(step.value) : step.value });
-      if (job.signal.aborted) {
-        buffer = [];
+      batcher.output(encode ? await encode(step.value) : step.value);
+      if (aborted) {
+        batcher.clear();
         await iterator.return(undefined).catch(() => undefined);
         return { status: "canceled" };
       }
-      if (buffer.length >= maxBatch || performance.now() - firstAt >= maxDelay) {
+      started();
+      if (batcher.size < maxBatch && ++sinceCheck < stride) continue;
+      sinceCheck = 0;
+      const now = performance.now();
+      stride = now - lastCheck < maxDelay / 8 ? Math.min(64, stride * 2) : 1;
+      lastCheck = now;
+      if (batcher.size >= maxBatch || now - firstAt >= maxDelay) {
         flush();
         // A generator that never awaits a macrotask would starve cancels and flushes.
         await new Promise((resolve) => setImmediate(resolve));
-        if (job.signal.aborted) {
+        if (aborted) {
           await iterator.return(undefined).catch(() => undefined);
           return { status: "canceled" };
         }
@@ -126,7 +143,7 @@ export async function drivePrediction(
     }
   } catch (err) {
     flush();
-    if (job.signal.aborted) return { status: "canceled" };
+    if (aborted) return { status: "canceled" };
     const e = err as { message?: unknown; code?: unknown; details?: unknown };
     const message = err instanceof Error ? err.message : typeof e?.message === "string" ? e.message : String(err);
     return {
@@ -135,6 +152,8 @@ export async function drivePrediction(
       ...(typeof e?.code === "string" ? { code: e.code } : {}),
       ...(e?.details !== undefined ? { details: e.details } : {}),
     };
+  } finally {
+    cancellation.removeEventListener("abort", onAbort);
   }
 }
 

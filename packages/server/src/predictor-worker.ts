@@ -7,8 +7,9 @@
  * that includes it can use its own URL as the worker URL.
  */
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
+import { Cancellation } from "./cancellation.js";
+import type { EventBatch } from "./event-batch.js";
 import { drivePrediction, type LoadedPredictorLike } from "./predictor-host.js";
-import type { HostEvent } from "./prediction.js";
 
 /** Where the worker gets its predictor. */
 export type PredictorSource =
@@ -29,8 +30,7 @@ export type FromWorker =
   | { t: "load-error"; error: string; code?: string }
   | { t: "setup-log"; data: string }
   | { t: "setup-done"; error?: string }
-  /** A batch of events, flattened: `kinds[i]` is o(utput), l(og) or m(etric) for `values[i]` (cloning flat arrays is ~10× cheaper than objects). */
-  | { t: "events"; id: string; kinds: string; values: unknown[] }
+  | { t: "events"; id: string; batch: EventBatch }
   | { t: "result"; id: string; status: "succeeded" | "failed" | "canceled"; value?: unknown; error?: string; code?: string; details?: unknown }
   | { t: "pong"; n: number };
 
@@ -55,25 +55,6 @@ async function fileOutputEncoderFor(loaded: LoadedPredictorLike) {
   return (await import("@tscog/runtime")).fileOutputEncoder(output);
 }
 
-function flatten(events: HostEvent[]): { kinds: string; values: unknown[] } {
-  let kinds = "";
-  const values: unknown[] = new Array(events.length);
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i];
-    if (e.type === "output") {
-      kinds += "o";
-      values[i] = e.chunk;
-    } else if (e.type === "log") {
-      kinds += "l";
-      values[i] = e.data;
-    } else {
-      kinds += "m";
-      values[i] = [e.name, e.value];
-    }
-  }
-  return { kinds, values };
-}
-
 /** Post a message; values that cannot be cloned (functions, class instances with handles) go through JSON. */
 function send(message: FromWorker): void {
   try {
@@ -95,7 +76,7 @@ export async function runPredictorWorker(): Promise<void> {
     return;
   }
   const encodeOutput = await fileOutputEncoderFor(loaded);
-  const running = new Map<string, AbortController>();
+  const running = new Map<string, Cancellation>();
   parentPort!.on("message", (msg: ToWorker) => {
     switch (msg.t) {
       case "ping":
@@ -113,13 +94,13 @@ export async function runPredictorWorker(): Promise<void> {
         running.get(msg.id)?.abort();
         break;
       case "predict": {
-        const controller = new AbortController();
-        running.set(msg.id, controller);
+        const cancellation = new Cancellation();
+        running.set(msg.id, cancellation);
         void drivePrediction(loaded.runner, {
           id: msg.id,
           input: msg.input,
-          signal: controller.signal,
-          onEvents: (events) => send({ t: "events", id: msg.id, ...flatten(events) }),
+          cancellation,
+          onEvents: (batch) => send({ t: "events", id: msg.id, batch }),
         }, { encodeOutput }).then((result) => {
           running.delete(msg.id);
           send({ t: "result", id: msg.id, ...result });

@@ -5,13 +5,15 @@
 import { TscogError } from "@tscog/sdk";
 import { checkId, webhookFields, type AppContext } from "./app-context.js";
 import { predictionEventStream, renderReplicateEvent, SSE_HEADERS } from "./event-stream.js";
-import { jsonResponse, readJsonBody } from "./http-errors.js";
-import { aborted, delay, preferWaitSeconds, wantsEventStream } from "./negotiate.js";
+import type { HttpRequest } from "./http.js";
+import { jsonReply, readJsonBody } from "./http-errors.js";
+import { whenAborted } from "./cancellation.js";
+import { delay, preferWaitSeconds, wantsEventStream } from "./negotiate.js";
 import { Prediction } from "./prediction.js";
 import type { Router } from "./router.js";
 
 /** The base URL clients used to reach us (scheme + Host of the request). */
-function baseUrl(request: Request): string {
+function baseUrl(request: HttpRequest): string {
   return new URL(request.url).origin;
 }
 
@@ -46,10 +48,10 @@ export function replicateJson(prediction: Prediction, base: string, streamToken:
 /** Registers the `/v1` routes. */
 export function replicateRoutes(router: Router, ctx: AppContext): void {
   const { service, auth } = ctx;
-  const json = (request: Request, p: Prediction, status = 200) =>
-    jsonResponse(status, replicateJson(p, baseUrl(request), auth.streamToken(p.id)));
+  const json = (request: HttpRequest, p: Prediction, status = 200) =>
+    jsonReply(status, replicateJson(p, baseUrl(request), auth.streamToken(p.id)));
 
-  const create = async (request: Request, extra: Record<string, unknown>) => {
+  const create = async (request: HttpRequest, extra: Record<string, unknown>) => {
     const body = await readJsonBody(request, ctx.maxBodyBytes);
     if (body.version !== undefined && typeof body.version !== "string") {
       throw new TscogError("INVALID_INPUT", "version must be a string.", {
@@ -66,7 +68,7 @@ export function replicateRoutes(router: Router, ctx: AppContext): void {
     const wait = preferWaitSeconds(request);
     if (wait !== undefined) {
       const timer = delay(wait * 1000);
-      await Promise.race([prediction.done, timer.promise, aborted(request.signal)]);
+      await Promise.race([prediction.done, timer.promise, whenAborted(request.signal)]);
       timer.cancel();
     }
     return json(request, prediction, 201);
@@ -88,10 +90,10 @@ export function replicateRoutes(router: Router, ctx: AppContext): void {
       .all()
       .reverse()
       .map((p) => replicateJson(p, baseUrl(request), auth.streamToken(p.id)));
-    return jsonResponse(200, { previous: null, next: null, results });
+    return jsonReply(200, { previous: null, next: null, results });
   });
 
-  const stream = (request: Request, id: string) => {
+  const stream = (request: HttpRequest, id: string) => {
     const prediction = service.get(id);
     if (!prediction) throw new TscogError("NOT_FOUND", `No prediction with id ${id}.`);
     const body = predictionEventStream({
@@ -100,7 +102,7 @@ export function replicateRoutes(router: Router, ctx: AppContext): void {
       from: Prediction.resumeIndex(request.headers.get("last-event-id")),
       heartbeatMs: ctx.heartbeatMs,
     });
-    return new Response(body, { status: 200, headers: SSE_HEADERS });
+    return { status: 200, headers: { ...SSE_HEADERS }, body };
   };
 
   router.on("GET", "/v1/predictions/:id", (request, params) => {

@@ -1,8 +1,9 @@
 /** A small method + path router; a known path with the wrong method gives 405 with `Allow`. */
 import { TscogError } from "@tscog/sdk";
+import type { HttpReply, HttpRequest } from "./http.js";
 
 /** Route handler: the request and the path's named parameters. */
-export type Handler = (request: Request, params: Record<string, string>) => Promise<Response> | Response;
+export type Handler = (request: HttpRequest, params: Record<string, string>) => Promise<HttpReply> | HttpReply;
 
 interface Route {
   method: string;

@@ -13,8 +13,13 @@ export interface SseMessage {
 
 const LINE_BREAK = /\r\n|\r|\n/;
 
+/** True when `text` has a CR or LF (so it cannot be one SSE field line). */
+export function hasLineBreak(text: string): boolean {
+  return text.includes("\n") || text.includes("\r");
+}
+
 function checkField(name: string, value: string): void {
-  if (value.includes("\n") || value.includes("\r")) {
+  if (hasLineBreak(value)) {
     throw new TypeError(`SSE ${name} must not contain CR or LF; got ${JSON.stringify(value)}`);
   }
 }
@@ -38,7 +43,7 @@ export function formatSseEvent(message: SseMessage): string {
   }
   if (message.retry !== undefined) out += `retry: ${Math.max(0, Math.floor(message.retry))}\n`;
   const data = message.data;
-  if (data.includes("\n") || data.includes("\r")) {
+  if (hasLineBreak(data)) {
     for (const line of data.split(LINE_BREAK)) out += `data: ${line}\n`;
   } else {
     out += `data: ${data}\n`;

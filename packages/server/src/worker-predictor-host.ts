@@ -1,7 +1,7 @@
 /** Runs the predictor in a worker thread so the HTTP event loop stays responsive. */
 import { Worker } from "node:worker_threads";
 import type { HostJob, HostResult, PredictorHost } from "./predictor-host.js";
-import type { HostEvent, OutputKind } from "./prediction.js";
+import type { OutputKind } from "./prediction.js";
 import type { FromWorker, PredictorSource, ToWorker } from "./predictor-worker.js";
 
 export interface WorkerPredictorHostOptions {
@@ -63,7 +63,7 @@ export class WorkerPredictorHost implements PredictorHost {
       if (!this.worker) return resolve({ status: "failed", error: "The predictor is not running.", code: "NOT_READY" });
       const onAbort = () => this.post({ t: "cancel", id: job.id });
       this.pending.set(job.id, { job, resolve, onAbort });
-      job.signal.addEventListener("abort", onAbort, { once: true });
+      job.cancellation.addEventListener("abort", onAbort);
       this.post({ t: "predict", id: job.id, input: job.input });
     });
   }
@@ -95,23 +95,14 @@ export class WorkerPredictorHost implements PredictorHost {
 
   private onMessage(msg: FromWorker): void {
     switch (msg.t) {
-      case "events": {
-        const events: HostEvent[] = new Array(msg.values.length);
-        for (let i = 0; i < msg.values.length; i++) {
-          const kind = msg.kinds.charCodeAt(i);
-          const value = msg.values[i];
-          if (kind === 111 /* o */) events[i] = { type: "output", chunk: value };
-          else if (kind === 108 /* l */) events[i] = { type: "log", data: String(value) };
-          else events[i] = { type: "metric", name: String((value as unknown[])[0]), value: (value as unknown[])[1] };
-        }
-        this.pending.get(msg.id)?.job.onEvents(events);
+      case "events":
+        this.pending.get(msg.id)?.job.onEvents(msg.batch);
         break;
-      }
       case "result": {
         const p = this.pending.get(msg.id);
         if (!p) break;
         this.pending.delete(msg.id);
-        p.job.signal.removeEventListener("abort", p.onAbort);
+        p.job.cancellation.removeEventListener("abort", p.onAbort);
         if (msg.status === "succeeded") p.resolve({ status: "succeeded", value: msg.value });
         else if (msg.status === "canceled") p.resolve({ status: "canceled" });
         else p.resolve({ status: "failed", error: msg.error ?? "prediction failed", code: msg.code, details: msg.details });
@@ -148,7 +139,7 @@ export class WorkerPredictorHost implements PredictorHost {
     this.worker = undefined;
     this.terminateReason = undefined;
     for (const [id, p] of this.pending) {
-      p.job.signal.removeEventListener("abort", p.onAbort);
+      p.job.cancellation.removeEventListener("abort", p.onAbort);
       p.resolve({ status: "failed", error: `Prediction ${id} failed: ${reason}.`, code: "PREDICTION_FAILED" });
     }
     this.pending.clear();

@@ -41,6 +41,13 @@ export function parseSse(text: string): ParsedEvent[] {
   return out;
 }
 
+/** Everything a text stream yields, joined. */
+export async function readText(stream: AsyncIterable<string>): Promise<string> {
+  let text = "";
+  for await (const piece of stream) text += piece;
+  return text;
+}
+
 /** POSTs JSON. */
 export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });

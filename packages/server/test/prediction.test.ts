@@ -1,15 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { InProcessPredictorHost, Prediction, PredictionService, predictionEventStream, renderReplicateEvent } from "../src/index.js";
+import { EventKind, InProcessPredictorHost, Prediction, PredictionService, predictionEventStream, renderReplicateEvent } from "../src/index.js";
 import { load, stats } from "./fixtures/fake-predictor.js";
-import { parseSse } from "./helpers.js";
+import { parseSse, readText } from "./helpers.js";
+
+const outputs = (...chunks: string[]) => ({ kinds: null, values: chunks });
+const types = (p: Prediction) => Array.from({ length: p.eventCount }, (_, seq) => p.event(seq).type);
 
 test("state machine: starting → processing → succeeded, terminal is final", () => {
   const p = new Prediction({ id: "a", input: {}, outputKind: "iterator" });
   assert.equal(p.status, "starting");
   assert.equal(p.output, null);
   p.markStarted();
-  p.append([{ type: "output", chunk: "x" }, { type: "log", data: "hi\n" }]);
+  p.append({ kinds: [EventKind.Output, EventKind.Log, EventKind.Metric], values: ["x", "hi\n", ["tokens", 1]] });
   assert.equal(p.status, "processing");
   assert.deepEqual(p.output, ["x"]);
   assert.equal(p.finish({ status: "succeeded" }), true);
@@ -18,13 +21,16 @@ test("state machine: starting → processing → succeeded, terminal is final", 
   assert.equal(p.status, "succeeded");
   assert.equal(p.logs, "hi\n");
   assert.equal(typeof (p.toJSON().metrics as { predict_time: number }).predict_time, "number");
-  assert.deepEqual(p.events.map((e) => e.type), ["start", "output", "log", "completed"]);
+  assert.deepEqual(types(p), ["start", "output", "log", "metric", "completed"]);
+  assert.deepEqual(p.event(3), { seq: 3, second: p.event(3).second, type: "metric", name: "tokens", value: 1 });
+  assert.equal((p.toJSON().metrics as { tokens: number }).tokens, 1);
 });
 
 test("event ids are strictly increasing and Last-Event-ID resumes after them", () => {
   const p = new Prediction({ id: "a", input: {}, outputKind: "iterator" });
-  p.append(Array.from({ length: 5 }, (_, i) => ({ type: "output" as const, chunk: String(i) })));
-  const ids = p.events.map((e) => Prediction.eventId(e));
+  p.append(outputs("0", "1", "2", "3", "4"));
+  const ids = Array.from({ length: p.eventCount }, (_, seq) => Prediction.eventId(p.event(seq)));
+  assert.equal(ids.length, 6);
   for (let i = 1; i < ids.length; i++) assert.ok(Number(ids[i].split(":")[1]) > Number(ids[i - 1].split(":")[1]));
   assert.equal(Prediction.resumeIndex(ids[2]), 3);
   assert.equal(Prediction.resumeIndex("garbage"), 0);
@@ -33,13 +39,13 @@ test("event ids are strictly increasing and Last-Event-ID resumes after them", (
 
 test("a stream opened late replays, then follows live events, then ends with done", async () => {
   const p = new Prediction({ id: "a", input: {}, outputKind: "iterator" });
-  p.append([{ type: "output", chunk: "a" }]);
+  p.append(outputs("a"));
   const stream = predictionEventStream({ prediction: p, render: renderReplicateEvent });
   setTimeout(() => {
-    p.append([{ type: "output", chunk: "b\nc" }]);
+    p.append(outputs("b\nc"));
     p.finish({ status: "succeeded" });
   }, 20);
-  const text = await new Response(stream).text();
+  const text = await readText(stream);
   const events = parseSse(text);
   assert.deepEqual(events.map((e) => [e.event, e.data]), [["output", "a"], ["output", "b\nc"], ["done", "{}"]]);
 });
@@ -70,10 +76,10 @@ test("resuming from an id the log has not reached yet waits instead of replaying
   const p = new Prediction({ id: "a", input: {}, outputKind: "iterator" });
   const stream = predictionEventStream({ prediction: p, render: renderReplicateEvent, from: Prediction.resumeIndex("0:1") });
   setTimeout(() => {
-    p.append([{ type: "output", chunk: "s0" }]);
-    p.append([{ type: "output", chunk: "s1" }]);
+    p.append(outputs("s0"));
+    p.append(outputs("s1"));
     p.finish({ status: "succeeded" });
   }, 10);
-  const events = parseSse(await new Response(stream).text());
+  const events = parseSse(await readText(stream));
   assert.deepEqual(events.map((e) => e.data), ["s1", "{}"]);
 });

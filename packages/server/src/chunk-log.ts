@@ -1,0 +1,60 @@
+/**
+ * A prediction's output chunks, kept in the form they arrived in: text
+ * batches stay one joined string with end offsets, other chunks stay in their
+ * batch's array. Nothing is copied per chunk on append, and a long text
+ * stream costs its bytes plus an offset per chunk (on these VMs each fresh
+ * page of memory costs ~12 µs, so compact storage is what keeps a 100k-chunk
+ * stream fast).
+ */
+import type { TextBatch } from "./event-batch.js";
+import { floorIndex } from "./floor-index.js";
+
+/** One batch's chunks: joined text, or an array. */
+type Segment = { text: TextBatch; values?: undefined } | { text?: undefined; values: unknown[] };
+
+/** Append-only chunks with random access by index. */
+export class ChunkLog {
+  readonly #segments: Segment[] = [];
+  /** Index of each segment's first chunk. */
+  readonly #firsts: number[] = [];
+  #count = 0;
+  /** Segment of the last lookup: reads are mostly sequential. */
+  #last = 0;
+  /** `toArray()`'s result so far (extended, never rebuilt). */
+  #flat: unknown[] = [];
+
+  get length(): number {
+    return this.#count;
+  }
+
+  appendText(batch: TextBatch): void {
+    if (batch.ends.length === 0) return;
+    this.#segments.push({ text: batch });
+    this.#firsts.push(this.#count);
+    this.#count += batch.ends.length;
+  }
+
+  appendValues(values: unknown[]): void {
+    if (values.length === 0) return;
+    this.#segments.push({ values });
+    this.#firsts.push(this.#count);
+    this.#count += values.length;
+  }
+
+  /** Chunk `index` (0 ≤ index < length). */
+  get(index: number): unknown {
+    const k = (this.#last = floorIndex(this.#firsts, index, this.#last));
+    const segment = this.#segments[k];
+    const i = index - this.#firsts[k];
+    if (segment.values) return segment.values[i];
+    const { text, ends } = segment.text;
+    return text.slice(i === 0 ? 0 : ends[i - 1], ends[i]);
+  }
+
+  /** Every chunk, in order (the array is kept and extended on later calls). */
+  toArray(): unknown[] {
+    const flat = this.#flat;
+    while (flat.length < this.#count) flat.push(this.get(flat.length));
+    return flat;
+  }
+}
