@@ -101,8 +101,15 @@ export class OnnxDecoder {
     const n = ids.length;
     const total = cache.length + n;
     const feeds: Record<string, Tensor> = { ...cache.tensors };
-    feeds.input_ids =
-      this.#idsType === "int64" ? new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, n]) : new ort.Tensor("int32", Int32Array.from(ids), [1, n]);
+    // Fresh arrays each call (onnxruntime-node reads them when the run starts, after this returns); plain loops
+    // are several times faster than BigInt64Array.from(ids, BigInt).
+    if (this.#idsType === "int64") {
+      const data = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) data[i] = BigInt(ids[i]);
+      feeds.input_ids = new ort.Tensor("int64", data, [1, n]);
+    } else {
+      feeds.input_ids = new ort.Tensor("int32", Int32Array.from(ids), [1, n]);
+    }
     if (this.#ones.length < total) this.#ones = new BigInt64Array(Math.max(total, 2 * this.#ones.length, 1024)).fill(1n);
     feeds.attention_mask = new ort.Tensor("int64", this.#ones.subarray(0, total), [1, total]);
     if (this.#hasPositionIds) {

@@ -63,6 +63,8 @@ export class TextGenerator {
   readonly #decoder: OnnxDecoder;
   readonly #tokenizer: Tokenizer;
   readonly #chatTemplate?: string;
+  /** Text of each single token decoded so far (at most the vocabulary). */
+  readonly #pieces = new Map<number, string>();
 
   private constructor(files: ModelFiles, decoder: OnnxDecoder, tokenizer: Tokenizer, device: ResolvedDevice, chatTemplate?: string) {
     this.#files = files;
@@ -99,7 +101,13 @@ export class TextGenerator {
 
   /** Text of token ids, without special tokens. */
   decode(ids: readonly number[]): string {
-    return ids.length === 0 ? "" : this.#tokenizer.decode(ids as number[], { skip_special_tokens: true });
+    if (ids.length !== 1) return ids.length === 0 ? "" : this.#tokenizer.decode(ids as number[], { skip_special_tokens: true });
+    // Single tokens are decoded once each: the incremental detokenizer asks for the previous token's text every step.
+    const cached = this.#pieces.get(ids[0]);
+    if (cached !== undefined) return cached;
+    const text = this.#tokenizer.decode(ids as number[], { skip_special_tokens: true });
+    this.#pieces.set(ids[0], text);
+    return text;
   }
 
   /** Streams the continuation of `prompt` as text chunks; returns why it ended. */
