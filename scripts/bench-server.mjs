@@ -2,6 +2,7 @@
 // Benchmarks @tscog/server (build first: npx tsc -b packages/server).
 //   node scripts/bench-server.mjs            # all benchmarks
 //   node scripts/bench-server.mjs sse latency seq health many
+//   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" node scripts/bench-server.mjs sse   # profile the server
 // The server runs in a child process (so its memory can be measured) on the
 // fake predictor in packages/server/dist/test/fixtures/fake-predictor.js,
 // with the predictor in a worker thread as in production.
@@ -15,7 +16,9 @@ const FAKE = new URL("packages/server/dist/test/fixtures/fake-predictor.js", roo
 const SERVER = new URL("packages/server/dist/src/index.js", root).href;
 
 function startServer(fake = {}, concurrency = 1, mode = "--child") {
-  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, mode, JSON.stringify(fake), String(concurrency)], {
+  // BENCH_SERVER_NODE_ARGS: extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=prof".
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, new URL(import.meta.url).pathname, mode, JSON.stringify(fake), String(concurrency)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   process.on("exit", () => child.kill("SIGKILL"));

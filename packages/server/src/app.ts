@@ -58,7 +58,7 @@ export function createApp(options: AppOptions): App {
   replicateRoutes(router, ctx);
 
   const route = async (request: HttpRequest): Promise<HttpReply> => {
-    const url = new URL(request.url);
+    const url = parseUrl(request.url);
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
     if (request.method === "OPTIONS") {
       if (request.headers.get("access-control-request-method")) return cors.preflight(request);
@@ -99,4 +99,15 @@ export function createApp(options: AppOptions): App {
     handle,
     fetch: async (request) => toResponse(await handle(request)),
   };
+}
+
+/** The request's URL; BAD_REQUEST when it (or the Host it was built from) is malformed. */
+function parseUrl(text: string): URL {
+  try {
+    const url = new URL(text);
+    if (url.protocol === "http:" || url.protocol === "https:") return url;
+  } catch {
+    // reported below
+  }
+  throw new TscogError("BAD_REQUEST", "The request's URL or Host header is malformed.");
 }

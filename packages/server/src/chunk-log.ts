@@ -51,10 +51,35 @@ export class ChunkLog {
     return text.slice(i === 0 ? 0 : ends[i - 1], ends[i]);
   }
 
+  /**
+   * Calls `visit(chunk, index)` for chunks [from, to), in order; one segment
+   * lookup per batch instead of one per chunk.
+   */
+  forEach(from: number, to: number, visit: (chunk: unknown, index: number) => void): void {
+    let index = from;
+    while (index < to) {
+      const k = (this.#last = floorIndex(this.#firsts, index, this.#last));
+      const segment = this.#segments[k];
+      const first = this.#firsts[k];
+      const end = Math.min(to, k + 1 < this.#firsts.length ? this.#firsts[k + 1] : this.#count);
+      if (segment.values) {
+        for (; index < end; index++) visit(segment.values[index - first], index);
+      } else {
+        const { text, ends } = segment.text;
+        let start = index === first ? 0 : ends[index - first - 1];
+        for (; index < end; index++) {
+          const stop = ends[index - first];
+          visit(text.slice(start, stop), index);
+          start = stop;
+        }
+      }
+    }
+  }
+
   /** Every chunk, in order (the array is kept and extended on later calls). */
   toArray(): unknown[] {
     const flat = this.#flat;
-    while (flat.length < this.#count) flat.push(this.get(flat.length));
+    if (flat.length < this.#count) this.forEach(flat.length, this.#count, (chunk) => flat.push(chunk));
     return flat;
   }
 }

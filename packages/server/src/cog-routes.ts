@@ -5,7 +5,7 @@
  */
 import { TscogError } from "@tscog/sdk";
 import { checkId, webhookFields, type AppContext } from "./app-context.js";
-import { predictionEventStream, renderCogEvent, SSE_HEADERS } from "./event-stream.js";
+import { predictionEventStream, renderCogEvents, SSE_HEADERS } from "./event-stream.js";
 import { emptyReply, type HttpReply, type HttpRequest } from "./http.js";
 import { jsonReply, readJsonBody } from "./http-errors.js";
 import { whenAborted } from "./cancellation.js";
@@ -27,7 +27,7 @@ export async function negotiatePrediction(
     const from = Prediction.resumeIndex(request.headers.get("last-event-id"));
     const body = predictionEventStream({
       prediction,
-      render: renderCogEvent,
+      render: renderCogEvents,
       from,
       heartbeatMs: ctx.heartbeatMs,
       onDisconnect: options.owner ? () => ctx.service.cancel(prediction.id) : undefined,

@@ -5,10 +5,10 @@
  * consumer asks for more, and `return()` stops it at once (even mid-wait).
  */
 import { formatSseComment, formatSseEvent, hasLineBreak } from "./sse-encoder.js";
-import { Prediction } from "./prediction.js";
+import { Prediction, type PredictionEvent } from "./prediction.js";
 
-/** Turns log entry `seq` into SSE text (one dialect's view of a prediction). */
-export type EventRenderer = (prediction: Prediction, seq: number) => string;
+/** Turns log entries [from, to) into SSE text (one dialect's view of a prediction). */
+export type EventRenderer = (prediction: Prediction, from: number, to: number) => string;
 
 export interface EventStreamOptions {
   prediction: Prediction;
@@ -24,7 +24,7 @@ export interface EventStreamOptions {
 }
 
 /** Most events rendered into one piece of text (one socket write). */
-const MAX_EVENTS_PER_PIECE = 4096;
+const MAX_EVENTS_PER_PIECE = 1024;
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -59,9 +59,8 @@ class PredictionEventStream implements AsyncIterableIterator<string> {
       const length = prediction.eventCount;
       if (this.#cursor < length) {
         const end = Math.min(length, this.#cursor + MAX_EVENTS_PER_PIECE);
-        let text = this.#preamble;
+        const text = this.#preamble + render(prediction, this.#cursor, end);
         this.#preamble = "";
-        for (let seq = this.#cursor; seq < end; seq++) text += render(prediction, seq);
         this.#cursor = end;
         // `completed` is always the last entry of a log.
         if (end === length && prediction.isTerminal()) this.#finished = true;
@@ -104,8 +103,18 @@ class PredictionEventStream implements AsyncIterableIterator<string> {
 }
 
 /** Cog's SSE dialect: `start`, `output` `{chunk,index}`, `log`, `metric`, `completed` (the prediction). */
-export function renderCogEvent(prediction: Prediction, seq: number): string {
-  const event = prediction.event(seq);
+export function renderCogEvents(prediction: Prediction, from: number, to: number): string {
+  let text = "";
+  prediction.forEachEvent(
+    from,
+    to,
+    (chunk, index, id) => (text += formatSseEvent({ event: "output", id, data: JSON.stringify({ chunk, index }) })),
+    (event) => (text += renderCogEvent(prediction, event)),
+  );
+  return text;
+}
+
+function renderCogEvent(prediction: Prediction, event: PredictionEvent): string {
   const id = Prediction.eventId(event);
   switch (event.type) {
     case "start":
@@ -125,16 +134,24 @@ export function renderCogEvent(prediction: Prediction, seq: number): string {
  * Replicate's SSE dialect: `output` with the raw chunk text, `logs`, then
  * `error` (JSON) on failure and `done` (JSON: `{}` or `{"reason": ...}`).
  */
-export function renderReplicateEvent(prediction: Prediction, seq: number): string {
-  const event = prediction.event(seq);
+export function renderReplicateEvents(prediction: Prediction, from: number, to: number): string {
+  let text = "";
+  prediction.forEachEvent(
+    from,
+    to,
+    (chunk, _index, id) => {
+      // The hot path of a token stream: one line of text, written as formatSseEvent would.
+      if (typeof chunk === "string" && !hasLineBreak(chunk)) text += "event: output\nid: " + id + "\ndata: " + chunk + "\n\n";
+      else text += formatSseEvent({ event: "output", id, data: typeof chunk === "string" ? chunk : JSON.stringify(chunk) ?? "null" });
+    },
+    (event) => (text += renderReplicateEvent(prediction, event)),
+  );
+  return text;
+}
+
+function renderReplicateEvent(prediction: Prediction, event: PredictionEvent): string {
   const id = Prediction.eventId(event);
   switch (event.type) {
-    case "output": {
-      const chunk = event.chunk;
-      // The hot path of a token stream: one line of text (what formatSseEvent would write).
-      if (typeof chunk === "string" && !hasLineBreak(chunk)) return `event: output\nid: ${id}\ndata: ${chunk}\n\n`;
-      return formatSseEvent({ event: "output", id, data: typeof chunk === "string" ? chunk : JSON.stringify(chunk) ?? "null" });
-    }
     case "log":
       return formatSseEvent({ event: "logs", id, data: event.data.replace(/\r?\n$/, "") });
     case "completed":

@@ -6,7 +6,9 @@ const JSON_TYPE = "application/json; charset=utf-8";
 
 /** A JSON reply. */
 export function jsonReply(status: number, body: unknown, headers: Record<string, string> = {}): HttpReply {
-  return { status, headers: { "content-type": JSON_TYPE, ...headers }, body: JSON.stringify(body) };
+  // `headers` becomes the reply's (callers pass a fresh object).
+  headers["content-type"] = JSON_TYPE;
+  return { status, headers, body: JSON.stringify(body) };
 }
 
 /** The JSON reply for any error: TscogErrors keep their code and status, others become INTERNAL (500). */

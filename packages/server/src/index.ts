@@ -24,7 +24,7 @@ export { runPredictorWorker } from "./predictor-worker.js";
 export type { PredictorSource } from "./predictor-worker.js";
 export { formatSseEvent, formatSseComment, SseEncoder } from "./sse-encoder.js";
 export type { SseMessage } from "./sse-encoder.js";
-export { predictionEventStream, renderCogEvent, renderReplicateEvent } from "./event-stream.js";
+export { predictionEventStream, renderCogEvents, renderReplicateEvents } from "./event-stream.js";
 export type { EventRenderer, EventStreamOptions } from "./event-stream.js";
 export { WebhookSender, WEBHOOK_EVENTS } from "./webhook-sender.js";
 export type { WebhookEvent, WebhookOptions } from "./webhook-sender.js";

@@ -54,11 +54,21 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
   return v?.split(",")[0]?.trim() || undefined;
 }
 
+/** `Headers.get` over Node's parsed headers. */
+class NodeHeaders {
+  constructor(private readonly headers: IncomingMessage["headers"]) {}
+
+  get(name: string): string | null {
+    const value = this.headers[name.toLowerCase()];
+    return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+  }
+}
+
 /** An `HttpRequest` over Node's `IncomingMessage`. */
 class NodeRequest implements HttpRequest {
   readonly method: string;
   readonly url: string;
-  readonly headers: { get(name: string): string | null };
+  readonly headers: NodeHeaders;
   /** Aborted when the client goes away before the reply was finished. */
   readonly signal = new Cancellation();
   readonly #body: string;
@@ -67,13 +77,7 @@ class NodeRequest implements HttpRequest {
     this.method = req.method ?? "GET";
     this.url = url;
     this.#body = body;
-    const headers = req.headers;
-    this.headers = {
-      get(name: string): string | null {
-        const value = headers[name.toLowerCase()];
-        return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
-      },
-    };
+    this.headers = new NodeHeaders(req.headers);
   }
 
   text(): Promise<string> {
@@ -82,17 +86,12 @@ class NodeRequest implements HttpRequest {
 }
 
 async function handle(app: App, req: IncomingMessage, res: ServerResponse, trustProxy: boolean): Promise<void> {
-  let url: string;
-  try {
-    // Behind a TLS-terminating proxy, absolute URLs (Replicate's `urls`) must use the client's scheme and host.
-    const proto = trustProxy && firstHeader(req.headers["x-forwarded-proto"]) === "https" ? "https" : "http";
-    const host = (trustProxy && firstHeader(req.headers["x-forwarded-host"])) || req.headers.host || "localhost";
-    const parsed = new URL(req.url ?? "/", `${proto}://${host}`);
-    if (!/^https?:$/.test(parsed.protocol)) throw new Error("bad scheme");
-    url = parsed.href;
-  } catch {
-    return write(res, errorReply(new TscogError("BAD_REQUEST", "The request's URL or Host header is malformed.")));
-  }
+  // Behind a TLS-terminating proxy, absolute URLs (Replicate's `urls`) must use the client's scheme and host.
+  // The app parses the URL (and answers 400 when it is malformed).
+  const proto = trustProxy && firstHeader(req.headers["x-forwarded-proto"]) === "https" ? "https" : "http";
+  const host = (trustProxy && firstHeader(req.headers["x-forwarded-host"])) || req.headers.host || "localhost";
+  const target = req.url ?? "/";
+  const url = target.startsWith("/") ? `${proto}://${host}${target}` : target;
   const method = req.method ?? "GET";
   let body = "";
   if (method !== "GET" && method !== "HEAD") {

@@ -10,7 +10,9 @@ export interface PredictionStoreOptions {
 /** Predictions by id: running ones always, finished ones for a while (for polling and replay). */
 export class PredictionStore {
   private readonly byId = new Map<string, Prediction>();
-  private readonly finished: string[] = [];
+  /** Finished predictions' ids, oldest first, from `finishedHead` on. */
+  private finished: string[] = [];
+  private finishedHead = 0;
   private readonly maxFinished: number;
   private readonly ttl: number;
   private runningCount = 0;
@@ -52,13 +54,18 @@ export class PredictionStore {
     this.runningCount--;
     this.finished.push(prediction.id);
     const now = Date.now();
-    while (this.finished.length > 0) {
-      const oldest = this.byId.get(this.finished[0]);
+    while (this.finishedHead < this.finished.length) {
+      const oldest = this.byId.get(this.finished[this.finishedHead]);
       const expired = !oldest || !oldest.completedAt || now - oldest.completedAt.getTime() > this.ttl;
-      if (this.finished.length <= this.maxFinished && !expired) break;
-      const id = this.finished.shift()!;
+      if (this.finished.length - this.finishedHead <= this.maxFinished && !expired) break;
+      const id = this.finished[this.finishedHead++];
       const p = this.byId.get(id);
       if (p && p.isTerminal()) this.byId.delete(id);
+    }
+    // Drop the retired ids now and then (cheaper than shifting the array each time).
+    if (this.finishedHead > 1024 && this.finishedHead * 2 > this.finished.length) {
+      this.finished = this.finished.slice(this.finishedHead);
+      this.finishedHead = 0;
     }
   }
 }

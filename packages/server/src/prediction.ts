@@ -205,6 +205,38 @@ export class Prediction {
     return { seq, second, type: "output", chunk: this.#outputs.get(index), index };
   }
 
+  /**
+   * Calls `output(chunk, index, id)` for each output chunk among log entries
+   * [from, to) and `other(event)` for the rest, in order: a stream renders
+   * thousands of chunks per call, so chunks are not made into event objects.
+   */
+  forEachEvent(from: number, to: number, output: (chunk: unknown, index: number, id: string) => void, other: (event: PredictionEvent) => void): void {
+    let seq = from;
+    while (seq < to) {
+      const m = floorIndex(this.#markSeqs, seq);
+      if (m >= 0 && this.#markSeqs[m] === seq) {
+        other(this.event(seq++));
+        continue;
+      }
+      // Outputs up to the next mark (or `to`), whose chunk indexes are their seq minus the marks before them.
+      const end = Math.min(to, m + 1 < this.#markSeqs.length ? this.#markSeqs[m + 1] : this.#eventCount);
+      const shift = m + 1;
+      let k = (this.#secondHint = floorIndex(this.#secondSeqs, seq, this.#secondHint));
+      let prefix = `${this.#seconds[k]}:`;
+      let nextStamp = k + 1 < this.#secondSeqs.length ? this.#secondSeqs[k + 1] : Infinity;
+      this.#outputs.forEach(seq - shift, end - shift, (chunk, index) => {
+        const s = index + shift;
+        if (s >= nextStamp) {
+          k++;
+          prefix = `${this.#seconds[k]}:`;
+          nextStamp = k + 1 < this.#secondSeqs.length ? this.#secondSeqs[k + 1] : Infinity;
+        }
+        output(chunk, index, prefix + s);
+      });
+      seq = end;
+    }
+  }
+
   /** Starts a new time run when the second changed since the last entry. */
   #stamp(): void {
     const second = nowSecond();

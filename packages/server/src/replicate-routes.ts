@@ -4,7 +4,7 @@
  */
 import { TscogError } from "@tscog/sdk";
 import { checkId, webhookFields, type AppContext } from "./app-context.js";
-import { predictionEventStream, renderReplicateEvent, SSE_HEADERS } from "./event-stream.js";
+import { predictionEventStream, renderReplicateEvents, SSE_HEADERS } from "./event-stream.js";
 import type { HttpRequest } from "./http.js";
 import { jsonReply, readJsonBody } from "./http-errors.js";
 import { whenAborted } from "./cancellation.js";
@@ -98,7 +98,7 @@ export function replicateRoutes(router: Router, ctx: AppContext): void {
     if (!prediction) throw new TscogError("NOT_FOUND", `No prediction with id ${id}.`);
     const body = predictionEventStream({
       prediction,
-      render: renderReplicateEvent,
+      render: renderReplicateEvents,
       from: Prediction.resumeIndex(request.headers.get("last-event-id")),
       heartbeatMs: ctx.heartbeatMs,
     });

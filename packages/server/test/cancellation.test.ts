@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Cancellation, Prediction, predictionEventStream, renderReplicateEvent } from "../src/index.js";
+import { Cancellation, Prediction, predictionEventStream, renderReplicateEvents } from "../src/index.js";
 
 test("Cancellation fires its listeners once, and its AbortSignal follows it", () => {
   const c = new Cancellation();
@@ -25,7 +25,7 @@ test("Cancellation fires its listeners once, and its AbortSignal follows it", ()
 test("stopping an event stream while it waits ends it at once and reports the disconnect", async () => {
   const p = new Prediction({ id: "a", input: {}, outputKind: "concatenate" });
   let disconnects = 0;
-  const stream = predictionEventStream({ prediction: p, render: renderReplicateEvent, onDisconnect: () => disconnects++ });
+  const stream = predictionEventStream({ prediction: p, render: renderReplicateEvents, onDisconnect: () => disconnects++ });
   p.append({ text: "x", ends: [1] });
   assert.match((await stream.next()).value as string, /data: x/);
   const waiting = stream.next();
@@ -35,7 +35,7 @@ test("stopping an event stream while it waits ends it at once and reports the di
   // A stream that reached `done` is not a disconnect.
   const q = new Prediction({ id: "b", input: {}, outputKind: "concatenate" });
   q.finish({ status: "succeeded" });
-  const finished = predictionEventStream({ prediction: q, render: renderReplicateEvent, onDisconnect: () => disconnects++ });
+  const finished = predictionEventStream({ prediction: q, render: renderReplicateEvents, onDisconnect: () => disconnects++ });
   for await (const _ of finished);
   await finished.return!();
   assert.equal(disconnects, 1);

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { EventKind, InProcessPredictorHost, Prediction, PredictionService, predictionEventStream, renderReplicateEvent } from "../src/index.js";
+import { EventKind, InProcessPredictorHost, Prediction, PredictionService, PredictionStore, predictionEventStream, renderReplicateEvents } from "../src/index.js";
 import { load, stats } from "./fixtures/fake-predictor.js";
 import { parseSse, readText } from "./helpers.js";
 
@@ -40,7 +40,7 @@ test("event ids are strictly increasing and Last-Event-ID resumes after them", (
 test("a stream opened late replays, then follows live events, then ends with done", async () => {
   const p = new Prediction({ id: "a", input: {}, outputKind: "iterator" });
   p.append(outputs("a"));
-  const stream = predictionEventStream({ prediction: p, render: renderReplicateEvent });
+  const stream = predictionEventStream({ prediction: p, render: renderReplicateEvents });
   setTimeout(() => {
     p.append(outputs("b\nc"));
     p.finish({ status: "succeeded" });
@@ -74,7 +74,7 @@ test("service runs predictions in process, fails on throw, cancels generators", 
 
 test("resuming from an id the log has not reached yet waits instead of replaying earlier events", async () => {
   const p = new Prediction({ id: "a", input: {}, outputKind: "iterator" });
-  const stream = predictionEventStream({ prediction: p, render: renderReplicateEvent, from: Prediction.resumeIndex("0:1") });
+  const stream = predictionEventStream({ prediction: p, render: renderReplicateEvents, from: Prediction.resumeIndex("0:1") });
   setTimeout(() => {
     p.append(outputs("s0"));
     p.append(outputs("s1"));
@@ -82,4 +82,17 @@ test("resuming from an id the log has not reached yet waits instead of replaying
   }, 10);
   const events = parseSse(await readText(stream));
   assert.deepEqual(events.map((e) => e.data), ["s1", "{}"]);
+});
+
+test("the store keeps running predictions and the newest finished ones", async () => {
+  const store = new PredictionStore({ maxFinished: 3 });
+  const all = Array.from({ length: 2000 }, (_, i) => store.create({ id: `p${i}`, input: {}, outputKind: "value" }));
+  assert.equal(store.running, 2000);
+  for (const p of all.slice(0, 1998)) p.finish({ status: "succeeded", value: 1 });
+  await Promise.all(all.slice(0, 1998).map((p) => p.done));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(store.running, 2);
+  assert.deepEqual(store.all().map((p) => p.id), ["p1995", "p1996", "p1997", "p1998", "p1999"]);
+  assert.equal(store.get("p0"), undefined);
+  assert.equal(store.active().length, 2);
 });
