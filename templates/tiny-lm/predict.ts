@@ -27,8 +27,8 @@ export class Predictor extends BasePredictor<typeof inputs> {
     this.lm = await TextGenerator.load(fileURLToPath(new URL("./model", import.meta.url)));
   }
 
-  async *predict(input: InputsOf<typeof inputs>, { signal }: PredictContext): ConcatenateIterator<string> {
-    yield* this.lm.stream(input.prompt, {
+  async *predict(input: InputsOf<typeof inputs>, { signal, recordMetric }: PredictContext): ConcatenateIterator<string> {
+    const result = yield* this.lm.stream(input.prompt, {
       maxNewTokens: input.max_new_tokens,
       temperature: input.temperature,
       topP: input.top_p,
@@ -37,5 +37,7 @@ export class Predictor extends BasePredictor<typeof inputs> {
       stop: input.stop,
       signal,
     });
+    recordMetric("input_token_count", result.promptTokens);
+    recordMetric("output_token_count", result.generatedTokens);
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { PredictorError, Secret, type InputValidator, type JsonSchema, type PredictorClass } from "@tscog/sdk";
+import { PredictorError, Secret, type InputValidator, type JsonSchema, type PredictContext, type PredictorClass } from "@tscog/sdk";
 import { InputFiles, mapFileInputs, type FileSource } from "./files.js";
 import { withLogCapture, type LogSink } from "./log-capture.js";
 import { authorLocation } from "./stack.js";
@@ -9,6 +9,8 @@ export interface PredictOptions {
   signal?: AbortSignal;
   /** Receives what the predictor prints with `console`. */
   onLog?: LogSink;
+  /** Receives the metrics the predictor records with `ctx.recordMetric`. */
+  onMetric?: (name: string, value: number | string | boolean) => void;
   /** Where `Path` inputs may come from; `local` by default. */
   files?: FileSource;
 }
@@ -58,6 +60,19 @@ function failure(code: "SETUP_FAILED" | "PREDICTION_FAILED", what: string, err: 
   return new PredictorError(code, `${where}${what} failed: ${message}`, { ...loc, cause: err });
 }
 
+/** `ctx.recordMetric`: checks the name and value (a predictor bug otherwise surfaces far from its cause). */
+function metricRecorder(sink: PredictOptions["onMetric"]): PredictContext["recordMetric"] {
+  return (name, value) => {
+    if (typeof name !== "string" || name === "" || name === "predict_time") {
+      throw new TypeError(`recordMetric: the name must be a non-empty string other than "predict_time", got ${JSON.stringify(name)}`);
+    }
+    if (!["number", "string", "boolean"].includes(typeof value) || (typeof value === "number" && !Number.isFinite(value))) {
+      throw new TypeError(`recordMetric("${name}"): the value must be a finite number, a string or a boolean, got ${String(value)}`);
+    }
+    sink?.(name, value);
+  };
+}
+
 function canceled(): PredictorError {
   return new PredictorError("CANCELED", "The prediction was canceled.");
 }
@@ -88,7 +103,7 @@ export function createRunner(options: {
 
     validate: (input) => validator.validate(input),
 
-    async *predict(rawInput, { id = randomUUID(), signal, onLog, files = "local" } = {}) {
+    async *predict(rawInput, { id = randomUUID(), signal, onLog, onMetric, files = "local" } = {}) {
       const input = validator.validate(rawInput);
       const downloads = new InputFiles();
       const sink = redactor(input, onLog);
@@ -104,7 +119,7 @@ export function createRunner(options: {
       try {
         await mapFileInputs(input, properties, (value, name) => downloads.resolve(name, value, files));
         if (abort.signal.aborted) throw canceled();
-        const context = { id, signal: abort.signal };
+        const context: PredictContext = { id, signal: abort.signal, recordMetric: metricRecorder(onMetric) };
         let result: unknown;
         try {
           result = withLogCapture(sink, () => predictor.predict(input, context));

@@ -154,3 +154,26 @@ export class Predictor extends BasePredictor {
   const { value } = await collect(loaded.runner.predict({}));
   assert.equal(value, `${join(dir, "model")}/|${dir}`);
 });
+
+test("ctx.recordMetric reaches onMetric; a bad metric fails the prediction naming the author's line", async () => {
+  const { loaded } = await load(`import { BasePredictor, Input, type InputsOf, type PredictContext } from "tscog";
+const inputs = { bad: Input.boolean({ default: false }) };
+export class Predictor extends BasePredictor<typeof inputs> {
+  static inputs = inputs;
+  async predict({ bad }: InputsOf<typeof inputs>, ctx: PredictContext): Promise<string> {
+    ctx.recordMetric("tokens", 3);
+    if (bad) ctx.recordMetric("ratio", Number.NaN);
+    return "ok";
+  }
+}
+`);
+  const metrics: [string, unknown][] = [];
+  const { value } = await collect(loaded.runner.predict({}, { onMetric: (name, v) => metrics.push([name, v]) }));
+  assert.equal(value, "ok");
+  assert.deepEqual(metrics, [["tokens", 3]]);
+  await assert.rejects(collect(loaded.runner.predict({ bad: true }, {})), (err: PredictorError) => {
+    assert.equal(err.code, "PREDICTION_FAILED");
+    assert.match(err.message, /predict\.ts:7:\d+: .*recordMetric\("ratio"\): the value must be a finite number/);
+    return true;
+  });
+});

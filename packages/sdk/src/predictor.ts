@@ -21,6 +21,12 @@ export interface PredictContext {
   signal: AbortSignal;
   /** The prediction's id (server) or a generated one (CLI). */
   id: string;
+  /**
+   * Records a metric of this prediction (e.g. tokens generated), as Cog's
+   * `record_metric`: it appears in the prediction's `metrics` and as an SSE
+   * `metric` event; a later value for the same name replaces the earlier one.
+   */
+  recordMetric(name: string, value: number | string | boolean): void;
 }
 
 /**

@@ -12,7 +12,13 @@ export interface RunnerLike {
   setup(opts?: { onLog?(text: string): void }): Promise<void>;
   predict(
     input: Record<string, unknown>,
-    opts: { id?: string; signal?: AbortSignal; onLog?(text: string): void; files?: "local" | "remote" },
+    opts: {
+      id?: string;
+      signal?: AbortSignal;
+      onLog?(text: string): void;
+      onMetric?(name: string, value: number | string | boolean): void;
+      files?: "local" | "remote";
+    },
   ): AsyncGenerator<unknown, unknown, undefined>;
 }
 
@@ -102,6 +108,10 @@ export async function drivePrediction(
     batcher.log(text);
     started();
   };
+  const onMetric = (name: string, value: unknown) => {
+    batcher.metric(name, value);
+    started();
+  };
   const cancellation = job.cancellation;
   let aborted = cancellation.aborted;
   const onAbort = () => (aborted = true);
@@ -110,7 +120,7 @@ export async function drivePrediction(
   try {
     if (aborted) return { status: "canceled" };
     // HTTP clients send files as data: URIs or URLs, never as paths on this machine.
-    iterator = runner.predict(job.input, { id: job.id, signal: cancellation.signal, onLog, files: "remote" });
+    iterator = runner.predict(job.input, { id: job.id, signal: cancellation.signal, onLog, onMetric, files: "remote" });
     const encode = options.encodeOutput;
     for (;;) {
       const step = await iterator.next();

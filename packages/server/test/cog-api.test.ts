@@ -55,6 +55,17 @@ test("Accept: text/event-stream streams start, output, log and completed", async
   assert.deepEqual(done.output, ["a", "b"]);
 });
 
+test("metrics the predictor records arrive as metric events and in the prediction's metrics", async () => {
+  const res = await postJson(`${server.url}/predictions`, { input: { mode: "metrics" } }, { accept: "text/event-stream" });
+  const events = parseSse(await res.text());
+  assert.deepEqual(events.map((e) => e.event), ["start", "metric", "output", "metric", "completed"]);
+  assert.deepEqual(JSON.parse(events[1].data), { name: "tokens", value: 1, mode: "replace" });
+  assert.deepEqual(JSON.parse(events[3].data), { name: "tokens", value: 2, mode: "replace" });
+  const done = JSON.parse(events[4].data);
+  assert.equal(done.metrics.tokens, 2);
+  assert.equal(typeof done.metrics.predict_time, "number");
+});
+
 test("PUT /predictions/{id} is idempotent and re-attaches with replay", async () => {
   const id = `put${Date.now()}`;
   const first = await fetch(`${server.url}/predictions/${id}`, {

@@ -46,7 +46,9 @@ async function predict(flags: PredictFlags): Promise<number> {
     const startedAt = new Date();
     const printer = createPrinter(loaded.outputKind, Boolean(flags.json));
     const chunks: unknown[] = [];
-    const run = loaded.runner.predict(input, { id: randomUUID(), signal: controller.signal, onLog, files: "local" });
+    const metrics: Record<string, unknown> = {};
+    const onMetric = (name: string, value: unknown) => (metrics[name] = value);
+    const run = loaded.runner.predict(input, { id: randomUUID(), signal: controller.signal, onLog, onMetric, files: "local" });
     let step = await run.next();
     while (!step.done) {
       chunks.push(step.value);
@@ -69,7 +71,7 @@ async function predict(flags: PredictFlags): Promise<number> {
         created_at: createdAt.toISOString(),
         started_at: startedAt.toISOString(),
         completed_at: completedAt.toISOString(),
-        metrics: { predict_time: (completedAt.getTime() - startedAt.getTime()) / 1000 },
+        metrics: { ...metrics, predict_time: (completedAt.getTime() - startedAt.getTime()) / 1000 },
       };
       process.stdout.write(`${JSON.stringify(prediction, null, 2)}\n`);
     }
