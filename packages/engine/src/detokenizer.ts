@@ -13,6 +13,14 @@
 /** Decodes token ids to text, skipping special tokens. */
 export type DecodeFn = (ids: number[]) => string;
 
+/** Turns token ids, pushed one at a time, into text chunks that add up to the whole decode. */
+export interface Detokenizer {
+  /** Adds one token; returns the text it completes ("" while a character is still incomplete). */
+  push(id: number): string;
+  /** Returns whatever is still held back. */
+  flush(): string;
+}
+
 export interface IncrementalDetokenizerOptions {
   /** Tokens already printed (the prompt); the last few give the first chunk its context. */
   context?: readonly number[];
@@ -20,8 +28,8 @@ export interface IncrementalDetokenizerOptions {
 
 const CONTEXT_TOKENS = 5;
 
-/** Emits text for each pushed token as soon as it is complete. */
-export class IncrementalDetokenizer {
+/** Emits text for each pushed token as soon as it is complete; works with any tokenizer's decode. */
+export class IncrementalDetokenizer implements Detokenizer {
   readonly #decode: DecodeFn;
   #tokens: number[];
   #prefix = 0;

@@ -7,5 +7,6 @@ export type { Device, DeviceProbe, DeviceRequest, ResolvedDevice } from "./execu
 export { Sampler, topKIndices } from "./sampler.js";
 export type { LogitsProcessor, SamplingOptions } from "./sampler.js";
 export { IncrementalDetokenizer } from "./detokenizer.js";
+export type { Detokenizer } from "./detokenizer.js";
 export { StopSequenceFilter } from "./stop-sequences.js";
 export { createRandom } from "./prng.js";

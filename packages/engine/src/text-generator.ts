@@ -10,8 +10,9 @@
  */
 import { Tokenizer } from "@huggingface/tokenizers";
 import { InputError } from "@tscog/sdk";
+import { ByteLevelDetokenizer, ByteLevelPieces } from "./byte-level-detokenizer.js";
 import { chatTemplateFrom, renderChat, type ChatMessage } from "./chat-template.js";
-import { IncrementalDetokenizer } from "./detokenizer.js";
+import { IncrementalDetokenizer, type Detokenizer } from "./detokenizer.js";
 import { resolveDevice, type DeviceRequest, type ResolvedDevice } from "./execution-provider.js";
 import { loadError, readModelFiles, type DecoderConfig, type ModelFiles } from "./model-files.js";
 import { loadOnnxRuntime, OnnxDecoder } from "./onnx-decoder.js";
@@ -63,8 +64,10 @@ export class TextGenerator {
   readonly #decoder: OnnxDecoder;
   readonly #tokenizer: Tokenizer;
   readonly #chatTemplate?: string;
+  /** Set for byte-level tokenizers: streaming then decodes each token's bytes once (see byte-level-detokenizer.ts). */
+  readonly #byteLevel?: ByteLevelPieces;
   /** Text of each single token decoded so far (at most the vocabulary). */
-  readonly #pieces = new Map<number, string>();
+  readonly #tokenTexts = new Map<number, string>();
 
   private constructor(files: ModelFiles, decoder: OnnxDecoder, tokenizer: Tokenizer, device: ResolvedDevice, chatTemplate?: string) {
     this.#files = files;
@@ -73,6 +76,7 @@ export class TextGenerator {
     this.device = device;
     this.config = files.config;
     this.#chatTemplate = chatTemplate;
+    this.#byteLevel = ByteLevelPieces.of(tokenizer, files.tokenizerJson, files.tokenizerConfig);
   }
 
   /** Loads the model in `dir` (config, tokenizer, ONNX session); throws MODEL_LOAD errors naming the file at fault. */
@@ -103,17 +107,25 @@ export class TextGenerator {
   decode(ids: readonly number[]): string {
     if (ids.length !== 1) return ids.length === 0 ? "" : this.#tokenizer.decode(ids as number[], { skip_special_tokens: true });
     // Single tokens are decoded once each: the incremental detokenizer asks for the previous token's text every step.
-    const cached = this.#pieces.get(ids[0]);
+    const cached = this.#tokenTexts.get(ids[0]);
     if (cached !== undefined) return cached;
     const text = this.#tokenizer.decode(ids as number[], { skip_special_tokens: true });
-    this.#pieces.set(ids[0], text);
+    this.#tokenTexts.set(ids[0], text);
     return text;
+  }
+
+  /**
+   * A detokenizer for text that follows `context` (token ids already shown): it decodes each
+   * token's bytes once for byte-level tokenizers, and windows of tokens for any other.
+   */
+  detokenizer(context: readonly number[] = []): Detokenizer {
+    return this.#byteLevel ? new ByteLevelDetokenizer(this.#byteLevel) : new IncrementalDetokenizer((ids) => this.decode(ids), { context });
   }
 
   /** Streams the continuation of `prompt` as text chunks; returns why it ended. */
   async *stream(prompt: Prompt, options: GenerateOptions = {}): AsyncGenerator<string, GenerationResult, undefined> {
     const promptIds = this.encode(prompt);
-    const detokenizer = new IncrementalDetokenizer((ids) => this.decode(ids), { context: promptIds });
+    const detokenizer = this.detokenizer(promptIds);
     const stop = new StopSequenceFilter(options.stop);
     const run = this.tokens(promptIds, options);
     let generatedTokens = 0;

@@ -1,21 +1,5 @@
 /** Small tokenizer.json documents built in code, for detokenizer tests. */
-
-/** GPT-2's byte -> printable character table. */
-function bytesToUnicode(): Map<number, string> {
-  const bs: number[] = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n++);
-    }
-  }
-  return new Map(bs.map((b, i) => [b, String.fromCodePoint(cs[i])]));
-}
+import { bytesToUnicode } from "../src/byte-level-detokenizer.js";
 
 /** Byte-level BPE (GPT-2 style): 256 byte tokens and a few merges. */
 export function byteLevelTokenizer(): Record<string, unknown> {
