@@ -7,7 +7,7 @@
 // fake predictor in packages/server/dist/test/fixtures/fake-predictor.js,
 // with the predictor in a worker thread as in production.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { connect } from "node:net";
 
@@ -30,6 +30,25 @@ function startServer(fake = {}, concurrency = 1, mode = "--child") {
     });
     child.on("exit", (code) => reject(new Error(`server exited ${code}`)));
   });
+}
+
+/** CPU time (ms) of each thread of process `pid`, by thread id. */
+function threadCpuMs(pid) {
+  const ticksPerMs = 100 / 1000; // USER_HZ
+  const out = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1].split(" ");
+    out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / ticksPerMs);
+  }
+  return out;
+}
+
+/** Where the CPU went between two `threadCpuMs` readings: the main thread, the busiest other one (the predictor's worker), the rest (V8/libuv helpers). */
+function cpuSplit(pid, before, after) {
+  const used = [...after].map(([tid, ms]) => [tid, ms - (before.get(tid) ?? 0)]);
+  const main = used.find(([tid]) => tid === pid)?.[1] ?? 0;
+  const others = used.filter(([tid]) => tid !== pid).map(([, ms]) => ms).sort((a, b) => b - a);
+  return { main, worker: others[0] ?? 0, helpers: others.slice(1).reduce((a, b) => a + b, 0) };
 }
 
 function memory(pid) {
@@ -173,7 +192,13 @@ async function benchSse() {
   }
   const server = await startServer({}, 1);
   const overSse = [];
+  let serverCpuBefore;
+  let clientCpuBefore;
   for (let r = 0; r < WARMUP + ROUNDS; r++) {
+    if (r === WARMUP) {
+      serverCpuBefore = threadCpuMs(server.child.pid);
+      clientCpuBefore = process.cpuUsage();
+    }
     const t0 = performance.now();
     const { body: p } = await httpJson(`${server.url}/v1/predictions`, "POST", { input: { mode: "tokens", n: N } });
     let count = 0;
@@ -187,6 +212,8 @@ async function benchSse() {
     if (r >= WARMUP) overSse.push(performance.now() - t0);
     if (count !== N || !ok) throw new Error(`sse got ${count} (in order: ${ok})`);
   }
+  const serverCpu = cpuSplit(server.child.pid, serverCpuBefore, threadCpuMs(server.child.pid));
+  const clientCpu = process.cpuUsage(clientCpuBefore);
   await server.stop();
   const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const best = Math.min(...inProcess);
@@ -199,6 +226,13 @@ async function benchSse() {
     ssePerSec: Math.round((N / sseBest) * 1000),
     ratioBest: +(best / sseBest).toFixed(3),
     ratioMedian: +(median(inProcess) / median(overSse)).toFixed(3),
+    // CPU per round (ms, 10 ms resolution over all rounds): what the 2 cores had to fit in each round's wall time.
+    cpuPerRoundMs: {
+      serverMain: +(serverCpu.main / ROUNDS).toFixed(1),
+      serverWorker: +(serverCpu.worker / ROUNDS).toFixed(1),
+      serverHelperThreads: +(serverCpu.helpers / ROUNDS).toFixed(1),
+      client: +((clientCpu.user + clientCpu.system) / 1000 / ROUNDS).toFixed(1),
+    },
   };
   console.log("sse throughput", results.sse);
 }
