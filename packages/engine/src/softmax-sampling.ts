@@ -70,7 +70,6 @@ export class SoftmaxSampler {
   readonly #topP: number;
   readonly #random: Random;
   #chunkSums = new Float64Array(0);
-  #bucketOf = new Uint16Array(0);
   readonly #mass = new Float64Array(LIMIT);
 
   /** `topP` < 1 restricts the draw to the smallest set of most likely tokens whose probability reaches it. */
@@ -131,8 +130,6 @@ export class SoftmaxSampler {
    */
   #nucleus(logits: Float32Array): number {
     const n = logits.length;
-    if (this.#bucketOf.length !== n) this.#bucketOf = new Uint16Array(n);
-    const bucketOf = this.#bucketOf;
     const mass = this.#mass.fill(0);
     const max = maxOf(logits);
     const k = this.#stepsPerLogit;
@@ -141,9 +138,6 @@ export class SoftmaxSampler {
       if (t < LIMIT) {
         const j = t | 0;
         mass[j] += expSteps(t, j);
-        bucketOf[i] = j;
-      } else {
-        bucketOf[i] = LIMIT;
       }
     }
     let total = 0;
@@ -152,17 +146,18 @@ export class SoftmaxSampler {
     let edge = 0;
     let above = 0; // mass of the buckets before the edge one: all inside the nucleus
     while (edge < LIMIT - 1 && above + mass[edge] < target) above += mass[edge++];
-    const probability = (id: number) => {
-      const t = (max - logits[id]) * k;
-      return expSteps(t, t | 0);
-    };
+    // Bucket j holds the tokens with j <= t < j + 1, t computed exactly as above.
     const edgeTokens: number[] = [];
-    for (let i = bucketOf.indexOf(edge); i >= 0; i = bucketOf.indexOf(edge, i + 1)) edgeTokens.push(i);
+    for (let i = 0; i < n; i++) {
+      const t = (max - logits[i]) * k;
+      if (t >= edge && t < edge + 1) edgeTokens.push(i);
+    }
     edgeTokens.sort((a, b) => logits[b] - logits[a] || a - b);
     const edgeProbs: number[] = [];
     let kept = above;
     while (edgeProbs.length < edgeTokens.length && (edgeProbs.length === 0 || kept < target)) {
-      const p = probability(edgeTokens[edgeProbs.length]);
+      const t = (max - logits[edgeTokens[edgeProbs.length]]) * k;
+      const p = expSteps(t, edge);
       edgeProbs.push(p);
       kept += p;
     }
@@ -174,9 +169,11 @@ export class SoftmaxSampler {
           continue;
         }
         let last = -1;
-        for (let i = bucketOf.indexOf(j); i >= 0; i = bucketOf.indexOf(j, i + 1)) {
+        for (let i = 0; i < n; i++) {
+          const t = (max - logits[i]) * k;
+          if (t < j || t >= j + 1) continue;
           last = i;
-          u -= probability(i);
+          u -= expSteps(t, j);
           if (u < 0) return i;
         }
         return last; // rounding left a sliver of u: the bucket's last token
@@ -190,4 +187,5 @@ export class SoftmaxSampler {
     }
     return edgeProbs.length > 0 ? edgeTokens[edgeProbs.length - 1] : argmax(logits);
   }
+
 }
