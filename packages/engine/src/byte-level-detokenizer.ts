@@ -1,7 +1,8 @@
 /**
- * Incremental detokenization for byte-level BPE tokenizers (GPT-2, Llama 3,
- * Qwen, SmolLM, the built-in model): every token stands for raw bytes, so the
- * text is those bytes through one streaming UTF-8 decoder, which holds back an
+ * Incremental detokenization for byte-level BPE tokenizers (the GPT-2 scheme,
+ * also used by Llama 3, Qwen, SmolLM and the built-in model) whose decode is
+ * plain byte concatenation: every token stands for raw bytes, so the text is
+ * those bytes through one streaming UTF-8 decoder, which holds back an
  * incomplete character by itself. That is one native call per token instead
  * of decoding a window of tokens twice (`IncrementalDetokenizer`), and the
  * chunks add up to the whole-sequence decode (special tokens skipped) by
