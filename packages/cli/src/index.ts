@@ -14,4 +14,4 @@ export type {
   InputFields,
 } from "@tscog/sdk";
 export { TextGenerator } from "@tscog/engine";
-export type { ChatMessage, GenerateOptions, TextGeneratorOptions, Prompt, Device } from "@tscog/engine";
+export type { ChatMessage, Detokenizer, GenerateOptions, GenerationResult, TextGeneratorOptions, Prompt, Device } from "@tscog/engine";
