@@ -43,12 +43,9 @@ export class ChunkLog {
 
   /** Chunk `index` (0 ≤ index < length). */
   get(index: number): unknown {
-    const k = (this.#last = floorIndex(this.#firsts, index, this.#last));
-    const segment = this.#segments[k];
-    const i = index - this.#firsts[k];
-    if (segment.values) return segment.values[i];
-    const { text, ends } = segment.text;
-    return text.slice(i === 0 ? 0 : ends[i - 1], ends[i]);
+    let found: unknown;
+    this.forEach(index, index + 1, (chunk) => (found = chunk));
+    return found;
   }
 
   /**

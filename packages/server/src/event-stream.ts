@@ -5,7 +5,7 @@
  * consumer asks for more, and `return()` stops it at once (even mid-wait).
  */
 import { formatSseComment, formatSseEvent, hasLineBreak } from "./sse-encoder.js";
-import { Prediction, type PredictionEvent } from "./prediction.js";
+import { Prediction, type MarkEvent } from "./prediction.js";
 
 /** Turns log entries [from, to) into SSE text (one dialect's view of a prediction). */
 export type EventRenderer = (prediction: Prediction, from: number, to: number) => string;
@@ -114,13 +114,11 @@ export function renderCogEvents(prediction: Prediction, from: number, to: number
   return text;
 }
 
-function renderCogEvent(prediction: Prediction, event: PredictionEvent): string {
+function renderCogEvent(prediction: Prediction, event: MarkEvent): string {
   const id = Prediction.eventId(event);
   switch (event.type) {
     case "start":
       return formatSseEvent({ event: "start", id, data: JSON.stringify({ id: prediction.id, status: "processing" }) });
-    case "output":
-      return formatSseEvent({ event: "output", id, data: JSON.stringify({ chunk: event.chunk, index: event.index }) });
     case "log":
       return formatSseEvent({ event: "log", id, data: JSON.stringify({ source: "stdout", data: event.data }) });
     case "metric":
@@ -149,7 +147,7 @@ export function renderReplicateEvents(prediction: Prediction, from: number, to: 
   return text;
 }
 
-function renderReplicateEvent(prediction: Prediction, event: PredictionEvent): string {
+function renderReplicateEvent(prediction: Prediction, event: MarkEvent): string {
   const id = Prediction.eventId(event);
   switch (event.type) {
     case "log":

@@ -9,7 +9,7 @@ export type { ListenOptions, RunningServer } from "./node-adapter.js";
 export { PredictionService, newPredictionId } from "./prediction-service.js";
 export type { PredictionServiceOptions, CreatePredictionRequest, HealthStatus } from "./prediction-service.js";
 export { Prediction, isTerminal } from "./prediction.js";
-export type { PredictionStatus, PredictionEvent, OutputKind } from "./prediction.js";
+export type { MarkEvent, PredictionStatus, PredictionEvent, OutputKind } from "./prediction.js";
 export { EventBatcher, EventKind, isTextBatch, splitTextBatch } from "./event-batch.js";
 export type { EventBatch, GeneralBatch, TextBatch } from "./event-batch.js";
 export { PredictionStore } from "./prediction-store.js";

@@ -50,6 +50,8 @@ type Waiter = () => void;
 
 /** Log entries that are not output chunks ("marks"). */
 type MarkType = "start" | "log" | "metric" | "completed";
+/** A log entry that is not an output chunk. */
+export type MarkEvent = Exclude<PredictionEvent, { type: "output" }>;
 const nowSecond = () => Math.floor(Date.now() / 1000);
 
 /** A prediction's state and its event log. */
@@ -182,11 +184,6 @@ export class Prediction {
     return this.#eventCount;
   }
 
-  /** Output chunks so far. */
-  get chunkCount(): number {
-    return this.#outputs.length;
-  }
-
   /** Log entry `seq` (0 ≤ seq < eventCount). */
   event(seq: number): PredictionEvent {
     const second = this.#seconds[(this.#secondHint = floorIndex(this.#secondSeqs, seq, this.#secondHint))];
@@ -210,12 +207,12 @@ export class Prediction {
    * [from, to) and `other(event)` for the rest, in order: a stream renders
    * thousands of chunks per call, so chunks are not made into event objects.
    */
-  forEachEvent(from: number, to: number, output: (chunk: unknown, index: number, id: string) => void, other: (event: PredictionEvent) => void): void {
+  forEachEvent(from: number, to: number, output: (chunk: unknown, index: number, id: string) => void, other: (event: MarkEvent) => void): void {
     let seq = from;
     while (seq < to) {
       const m = floorIndex(this.#markSeqs, seq);
       if (m >= 0 && this.#markSeqs[m] === seq) {
-        other(this.event(seq++));
+        other(this.event(seq++) as MarkEvent);
         continue;
       }
       // Outputs up to the next mark (or `to`), whose chunk indexes are their seq minus the marks before them.
