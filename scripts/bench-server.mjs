@@ -6,10 +6,12 @@
 // The server runs in a child process (so its memory can be measured) on the
 // fake predictor in packages/server/dist/test/fixtures/fake-predictor.js,
 // with the predictor in a worker thread as in production.
-import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const root = new URL("..", import.meta.url);
 const FAKE = new URL("packages/server/dist/test/fixtures/fake-predictor.js", root).href;
@@ -23,10 +25,18 @@ function startServer(fake = {}, concurrency = 1, mode = "--child") {
   });
   process.on("exit", () => child.kill("SIGKILL"));
   return new Promise((resolve, reject) => {
+    // The server prints its URL on a line of its own; anything else it prints
+    // (e.g. with BENCH_SERVER_NODE_ARGS=--trace-gc) goes to stderr.
     let out = "";
+    let url;
     child.stdout.on("data", (d) => {
+      if (url) return void process.stderr.write(d);
       out += d;
-      if (out.includes("\n")) resolve({ url: out.trim(), child, stop: () => new Promise((r) => (child.on("exit", r), child.kill("SIGTERM"))) });
+      url = /^http:\/\/\S+$/m.exec(out)?.[0];
+      if (!url) return;
+      const rest = out.replace(`${url}\n`, "");
+      if (rest) process.stderr.write(rest);
+      resolve({ url, child, stop: () => new Promise((r) => (child.on("exit", r), child.kill("SIGTERM"))) });
     });
     child.on("exit", (code) => reject(new Error(`server exited ${code}`)));
   });
@@ -268,29 +278,70 @@ async function benchLatency() {
   console.log("yield→client latency", results.latency);
 }
 
+/** wrk (Debian's `wrk` package), when installed: a C client, so the sequential rate is the server's, not the client's. */
+const hasWrk = spawnSync("wrk", ["--version"]).error === undefined;
+
+/**
+ * `seconds` of sequential keep-alive POSTs with wrk on one connection. Its Lua
+ * script checks every answer; any that is not a succeeded prediction fails the run.
+ */
+function wrkPosts(url, path, body, seconds) {
+  const dir = mkdtempSync(join(tmpdir(), "tscog-bench-"));
+  const script = join(dir, "post.lua");
+  writeFileSync(
+    script,
+    `wrk.method = "POST"
+wrk.body = ${JSON.stringify(JSON.stringify(body))}
+wrk.headers["Content-Type"] = "application/json"
+local bad = 0
+response = function(status, headers, body)
+  if status ~= 200 or not string.find(body, '"succeeded"', 1, true) then bad = bad + 1 end
+end
+done = function(summary, latency, requests)
+  io.write(string.format("requests=%d us=%d bad=%d\\n", summary.requests, summary.duration, bad))
+end
+`,
+  );
+  try {
+    const out = spawnSync("wrk", ["-t1", "-c1", `-d${seconds}s`, "-s", script, `${url}${path}`], { encoding: "utf8" }).stdout;
+    const m = /requests=(\d+) us=(\d+) bad=(\d+)/.exec(out);
+    if (!m) throw new Error(`wrk printed no summary:\n${out}`);
+    if (Number(m[3]) > 0) throw new Error(`${m[3]} of ${m[1]} answers were not succeeded predictions`);
+    return { n: Number(m[1]), perSec: Math.round((Number(m[1]) / Number(m[2])) * 1e6) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Sequential trivial predictions on a fresh server: the node client (checked answers, also the warm-up), then wrk if installed. */
 async function sequentialRate(mode) {
   const server = await startServer({ outputKind: "value" }, 1, mode);
-  const rate = await sequentialPosts(server.url, "/predictions", { input: { mode: "value", text: "k" } }, {
+  const path = "/predictions";
+  const body = { input: { mode: "value", text: "k" } };
+  const node = await sequentialPosts(server.url, path, body, {
     seconds: 5,
     warmup: 2000,
     check: (text) => {
       if (!text.includes('"succeeded"')) throw new Error(text);
     },
   });
+  const wrk = hasWrk ? wrkPosts(server.url, path, body, 5) : undefined;
   await server.stop();
-  return rate;
+  return { node, wrk, best: wrk ?? node };
 }
 
 async function benchSequential() {
-  const { n, perSec } = await sequentialRate("--child");
+  const ours = await sequentialRate("--child");
   const bare = await sequentialRate("--bare-child");
   const bareWorker = await sequentialRate("--bare-worker-child");
   results.sequential = {
-    predictions: n,
-    perSec,
-    vsCogPython585: +(perSec / 585).toFixed(1),
-    bareNodeHttpCeilingPerSec: bare.perSec,
-    bareNodeHttpPlusWorkerRoundTripPerSec: bareWorker.perSec,
+    client: hasWrk ? "wrk -t1 -c1" : "node raw socket (install wrk for a lighter client)",
+    predictions: ours.best.n,
+    perSec: ours.best.perSec,
+    vsCogPython585: +(ours.best.perSec / 585).toFixed(1),
+    bareNodeHttpCeilingPerSec: bare.best.perSec,
+    bareNodeHttpPlusWorkerRoundTripPerSec: bareWorker.best.perSec,
+    ...(hasWrk ? { nodeClient: { perSec: ours.node.perSec, bareNodeHttpPlusWorkerRoundTripPerSec: bareWorker.node.perSec } } : {}),
   };
   console.log("sequential trivial predictions", results.sequential);
 }

@@ -32,6 +32,14 @@ test("defaults are applied and the original object is untouched", () => {
   assert.deepEqual(raw, {});
 });
 
+test("lists are copied: changing the validated input leaves the caller's untouched", () => {
+  const v = validator({ l: Input.list(Input.string()) });
+  const raw = { l: ["a"] };
+  const valid = v.validate(raw);
+  (valid.l as string[]).push("b");
+  assert.deepEqual(raw, { l: ["a"] });
+});
+
 test("required inputs", () => rejects({ a: Input.string() }, {}, "a", "value_error.missing", /input "a" is required/));
 test("unknown input names suggest the nearest one", () =>
   rejects({ prompt: Input.string() }, { prompt: "x", promt: "y" }, "promt", "value_error.extra", /did you mean "prompt"\?.*allowed inputs: prompt/));

@@ -39,8 +39,19 @@ export class Cancellation implements CancelSignal {
   }
 
   removeEventListener(_type: "abort", listener: () => void): void {
-    const i = this.#listeners?.indexOf(listener) ?? -1;
-    if (i >= 0) this.#listeners!.splice(i, 1);
+    const listeners = this.#listeners;
+    const i = listeners?.indexOf(listener) ?? -1;
+    if (i < 0) return;
+    if (listeners!.length === 1) this.#listeners = undefined;
+    else listeners!.splice(i, 1);
+  }
+
+  /** A cancellation whose `signal` is already made. */
+  static withSignal(): Cancellation {
+    const cancellation = new Cancellation();
+    cancellation.#controller = new AbortController();
+    void cancellation.#controller.signal; // Node makes the signal (the costly part) on first access.
+    return cancellation;
   }
 
   /** A web `AbortSignal` that follows this cancellation. */

@@ -104,7 +104,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, trust
     body = result;
   }
   const request = new NodeRequest(req, url, body);
-  res.once("close", () => {
+  res.on("close", () => {
     if (!res.writableFinished) request.signal.abort();
   });
   const reply = await app.handle(request);

@@ -24,10 +24,9 @@ export class PredictionStore {
 
   /** Creates and registers a prediction. The caller checks the id is free. */
   create(options: PredictionOptions): Prediction {
-    const prediction = new Prediction(options);
+    const prediction = new Prediction({ ...options, onFinish: this.retire });
     this.byId.set(prediction.id, prediction);
     this.runningCount++;
-    void prediction.done.then(() => this.retire(prediction));
     return prediction;
   }
 
@@ -50,13 +49,13 @@ export class PredictionStore {
     return [...this.byId.values()].filter((p) => !p.isTerminal());
   }
 
-  private retire(prediction: Prediction): void {
+  private readonly retire = (prediction: Prediction): void => {
     this.runningCount--;
     this.finished.push(prediction.id);
     const now = Date.now();
     while (this.finishedHead < this.finished.length) {
       const oldest = this.byId.get(this.finished[this.finishedHead]);
-      const expired = !oldest || !oldest.completedAt || now - oldest.completedAt.getTime() > this.ttl;
+      const expired = !oldest || oldest.completedMs === undefined || now - oldest.completedMs > this.ttl;
       if (this.finished.length - this.finishedHead <= this.maxFinished && !expired) break;
       const id = this.finished[this.finishedHead++];
       const p = this.byId.get(id);
@@ -67,5 +66,5 @@ export class PredictionStore {
       this.finished = this.finished.slice(this.finishedHead);
       this.finishedHead = 0;
     }
-  }
+  };
 }

@@ -44,17 +44,28 @@ export interface PredictionOptions {
   webhookEventsFilter?: string[];
   /** Extra fields carried into JSON (e.g. Replicate's `model`, `version`). */
   extra?: Record<string, unknown>;
+  /** Called once, when the prediction reaches a terminal status. */
+  onFinish?: (prediction: Prediction) => void;
 }
 
 type Waiter = () => void;
 
-/** Log entries that are not output chunks ("marks"). */
-type MarkType = "start" | "log" | "metric" | "completed";
 /** A log entry that is not an output chunk. */
 export type MarkEvent = Exclude<PredictionEvent, { type: "output" }>;
+/** A mark as stored: entries without a payload are just their type. */
+type StoredMark = "start" | "completed" | { type: "log"; data: string } | { type: "metric"; name: string; value: unknown };
 const nowSecond = () => Math.floor(Date.now() / 1000);
+const NO_EXTRA: Record<string, unknown> = Object.freeze({});
+const isoOrNull = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
-/** A prediction's state and its event log. */
+/**
+ * A prediction's state and its event log.
+ *
+ * Finished predictions stay in memory for polling and replay (a thousand by
+ * default), long enough for the young generation's GC to copy them twice, so
+ * a prediction keeps little: times as numbers, parts made only when used
+ * (chunk log, metrics, waiters, `done`), and its log trimmed when it ends.
+ */
 export class Prediction {
   readonly id: string;
   readonly input: Record<string, unknown>;
@@ -62,9 +73,10 @@ export class Prediction {
   readonly webhook?: string;
   readonly webhookEventsFilter?: string[];
   readonly extra: Record<string, unknown>;
-  readonly createdAt = new Date();
-  startedAt?: Date;
-  completedAt?: Date;
+  /** Epoch milliseconds. */
+  readonly createdMs = Date.now();
+  startedMs?: number;
+  completedMs?: number;
   status: PredictionStatus = "starting";
   error: string | null = null;
   /** Machine-readable failure code (e.g. `INVALID_INPUT`), not part of Cog's JSON. */
@@ -72,25 +84,26 @@ export class Prediction {
   errorDetails?: unknown;
   value: unknown = null;
   logs = "";
-  readonly metrics: Record<string, unknown> = {};
+  #metrics?: Record<string, unknown>;
+  #predictTime?: number;
   /** Fires when the prediction should stop (cancel endpoint, creator disconnected, shutdown). */
   readonly abort = new Cancellation();
   // The append-only event log streams replay from. Output chunks are most of it and
   // are not stored per entry: the log is the chunks, with the other entries ("marks":
   // start, logs, metrics, completed) listed by position, and times stored once per
   // second (a long stream stays a few bytes per chunk; see ChunkLog).
-  readonly #outputs = new ChunkLog();
+  #outputs?: ChunkLog;
   #eventCount = 0;
-  readonly #markSeqs: number[] = [];
-  readonly #marks: { type: MarkType; payload?: unknown }[] = [];
+  #markSeqs: number[] = [];
+  #marks: StoredMark[] = [];
   /** Entry #secondSeqs[i] and later ones were logged at Unix second #seconds[i]. */
-  readonly #secondSeqs: number[] = [];
-  readonly #seconds: number[] = [];
+  #secondSeqs: number[] = [];
+  #seconds: number[] = [];
   #secondHint = 0;
-  private waiters: Waiter[] = [];
-  private doneResolve!: () => void;
-  /** Resolves when the prediction reaches a terminal status. */
-  readonly done: Promise<void>;
+  #waiters?: Waiter[];
+  #done?: Promise<void>;
+  #resolveDone?: () => void;
+  #onFinish?: (prediction: Prediction) => void;
 
   constructor(options: PredictionOptions) {
     this.id = options.id;
@@ -98,8 +111,26 @@ export class Prediction {
     this.outputKind = options.outputKind;
     this.webhook = options.webhook;
     this.webhookEventsFilter = options.webhookEventsFilter;
-    this.extra = options.extra ?? {};
-    this.done = new Promise((resolve) => (this.doneResolve = resolve));
+    this.extra = options.extra ?? NO_EXTRA;
+    this.#onFinish = options.onFinish;
+  }
+
+  /** Resolves when the prediction reaches a terminal status. */
+  get done(): Promise<void> {
+    if (this.isTerminal()) return Promise.resolve();
+    return (this.#done ??= new Promise((resolve) => (this.#resolveDone = resolve)));
+  }
+
+  /** Metrics the predictor recorded, plus `predict_time` (seconds) once finished. A fresh object. */
+  get metrics(): Record<string, unknown> {
+    const metrics = { ...this.#metrics };
+    if (this.#predictTime !== undefined) metrics.predict_time = this.#predictTime;
+    return metrics;
+  }
+
+  /** `created_at`, `started_at` and `completed_at` as ISO strings (null when not yet). */
+  timestamps(): { created_at: string; started_at: string | null; completed_at: string | null } {
+    return { created_at: new Date(this.createdMs).toISOString(), started_at: isoOrNull(this.startedMs), completed_at: isoOrNull(this.completedMs) };
   }
 
   isTerminal(): boolean {
@@ -115,7 +146,7 @@ export class Prediction {
   /** starting → processing; logs a `start` event. */
   markStarted(): void {
     if (!this.transition("processing")) return;
-    this.startedAt = new Date();
+    this.startedMs = Date.now();
     this.#stamp();
     this.#mark("start");
     this.notify();
@@ -127,25 +158,25 @@ export class Prediction {
     if (this.status === "starting") this.markStarted();
     this.#stamp();
     if (isTextBatch(batch)) {
-      this.#outputs.appendText(batch);
+      (this.#outputs ??= new ChunkLog()).appendText(batch);
       this.#eventCount += batch.ends.length;
     } else if (batch.kinds === null) {
-      this.#outputs.appendValues(batch.values);
+      (this.#outputs ??= new ChunkLog()).appendValues(batch.values);
       this.#eventCount += batch.values.length;
     } else {
       const { kinds, values } = batch;
       for (let i = 0; i < values.length; i++) {
         const value = values[i];
         if (kinds[i] === EventKind.Output) {
-          this.#outputs.appendValues([value]);
+          (this.#outputs ??= new ChunkLog()).appendValues([value]);
           this.#eventCount++;
         } else if (kinds[i] === EventKind.Log) {
           this.logs += value as string;
-          this.#mark("log", value);
+          this.#mark({ type: "log", data: value as string });
         } else {
           const [name, metric] = value as [string, unknown];
-          this.metrics[name] = metric;
-          this.#mark("metric", value);
+          (this.#metrics ??= {})[name] = metric;
+          this.#mark({ type: "metric", name, value: metric });
         }
       }
     }
@@ -157,8 +188,8 @@ export class Prediction {
     if (this.isTerminal()) return false;
     if (result.status === "succeeded" && this.status === "starting") this.markStarted();
     if (!this.transition(result.status)) return false;
-    this.completedAt = new Date();
-    if (this.startedAt) this.metrics.predict_time = (this.completedAt.getTime() - this.startedAt.getTime()) / 1000;
+    this.completedMs = Date.now();
+    if (this.startedMs !== undefined) this.#predictTime = (this.completedMs - this.startedMs) / 1000;
     if (result.status === "succeeded" && this.outputKind === "value") this.value = result.value ?? null;
     if (result.status === "failed") {
       this.error = result.error;
@@ -167,8 +198,13 @@ export class Prediction {
     }
     this.#stamp();
     this.#mark("completed");
+    this.#trim();
     this.notify();
-    this.doneResolve();
+    this.#resolveDone?.();
+    this.#done = this.#resolveDone = undefined;
+    const onFinish = this.#onFinish;
+    this.#onFinish = undefined;
+    onFinish?.(this);
     return true;
   }
 
@@ -176,7 +212,7 @@ export class Prediction {
   get output(): unknown {
     if (this.outputKind === "value") return this.value;
     if (this.status === "starting") return null;
-    return this.#outputs.toArray();
+    return this.#outputs?.toArray() ?? [];
   }
 
   /** Events in the log. */
@@ -189,17 +225,12 @@ export class Prediction {
     const second = this.#seconds[(this.#secondHint = floorIndex(this.#secondSeqs, seq, this.#secondHint))];
     const m = floorIndex(this.#markSeqs, seq);
     if (m >= 0 && this.#markSeqs[m] === seq) {
-      const { type, payload } = this.#marks[m];
-      if (type === "log") return { seq, second, type, data: payload as string };
-      if (type === "metric") {
-        const [name, value] = payload as [string, unknown];
-        return { seq, second, type, name, value };
-      }
-      return { seq, second, type };
+      const mark = this.#marks[m];
+      return typeof mark === "string" ? { seq, second, type: mark } : { seq, second, ...mark };
     }
     // Every entry before `seq` that is not a mark is an output chunk.
     const index = seq - (m + 1);
-    return { seq, second, type: "output", chunk: this.#outputs.get(index), index };
+    return { seq, second, type: "output", chunk: this.#outputs!.get(index), index };
   }
 
   /**
@@ -221,7 +252,7 @@ export class Prediction {
       let k = (this.#secondHint = floorIndex(this.#secondSeqs, seq, this.#secondHint));
       let prefix = `${this.#seconds[k]}:`;
       let nextStamp = k + 1 < this.#secondSeqs.length ? this.#secondSeqs[k + 1] : Infinity;
-      this.#outputs.forEach(seq - shift, end - shift, (chunk, index) => {
+      this.#outputs!.forEach(seq - shift, end - shift, (chunk, index) => {
         const s = index + shift;
         if (s >= nextStamp) {
           k++;
@@ -243,15 +274,23 @@ export class Prediction {
     }
   }
 
-  #mark(type: MarkType, payload?: unknown): void {
+  #mark(mark: StoredMark): void {
     this.#markSeqs.push(this.#eventCount++);
-    this.#marks.push({ type, payload });
+    this.#marks.push(mark);
+  }
+
+  /** A finished log no longer grows: copies its arrays at their length (pushes leave room for 16 more). */
+  #trim(): void {
+    this.#markSeqs = this.#markSeqs.slice();
+    this.#marks = this.#marks.slice();
+    this.#secondSeqs = this.#secondSeqs.slice();
+    this.#seconds = this.#seconds.slice();
   }
 
   private notify(): void {
-    const waiters = this.waiters;
-    if (waiters.length === 0) return;
-    this.waiters = [];
+    const waiters = this.#waiters;
+    if (!waiters) return;
+    this.#waiters = undefined;
     for (const wake of waiters) wake();
   }
 
@@ -263,7 +302,7 @@ export class Prediction {
         signal?.removeEventListener("abort", wake);
         resolve();
       };
-      this.waiters.push(wake);
+      (this.#waiters ??= []).push(wake);
       signal?.addEventListener("abort", wake, { once: true });
     });
   }
@@ -289,10 +328,8 @@ export class Prediction {
       logs: this.logs,
       error: this.error,
       status: this.status,
-      created_at: this.createdAt.toISOString(),
-      started_at: this.startedAt?.toISOString() ?? null,
-      completed_at: this.completedAt?.toISOString() ?? null,
-      metrics: { ...this.metrics },
+      ...this.timestamps(),
+      metrics: this.metrics,
       ...(this.webhook ? { webhook: this.webhook } : {}),
       ...(this.webhookEventsFilter ? { webhook_events_filter: this.webhookEventsFilter } : {}),
       ...this.extra,

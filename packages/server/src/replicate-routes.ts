@@ -31,15 +31,13 @@ export function replicateJson(prediction: Prediction, base: string, streamToken:
     error: prediction.error,
     status: prediction.status,
     source: "api",
-    created_at: prediction.createdAt.toISOString(),
-    started_at: prediction.startedAt?.toISOString() ?? null,
-    completed_at: prediction.completedAt?.toISOString() ?? null,
+    ...prediction.timestamps(),
     urls: {
       get: self,
       cancel: `${self}/cancel`,
       stream: `${self}/stream${streamToken ? `?token=${streamToken}` : ""}`,
     },
-    metrics: { ...prediction.metrics },
+    metrics: prediction.metrics,
     ...(prediction.webhook ? { webhook: prediction.webhook } : {}),
     ...(prediction.webhookEventsFilter ? { webhook_events_filter: prediction.webhookEventsFilter } : {}),
   };

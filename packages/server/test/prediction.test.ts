@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { EventKind, InProcessPredictorHost, Prediction, PredictionService, PredictionStore, predictionEventStream, renderReplicateEvents } from "../src/index.js";
+import { EventKind, InProcessPredictorHost, newPredictionId, Prediction, PredictionService, PredictionStore, predictionEventStream, renderReplicateEvents } from "../src/index.js";
 import { load, stats } from "./fixtures/fake-predictor.js";
 import { parseSse, readText } from "./helpers.js";
 
@@ -84,13 +84,40 @@ test("resuming from an id the log has not reached yet waits instead of replaying
   assert.deepEqual(events.map((e) => e.data), ["s1", "{}"]);
 });
 
+test("a finished prediction answers with what it kept: times, metrics, output, done", async () => {
+  const p = new Prediction({ id: "a", input: { x: 1 }, outputKind: "iterator" });
+  assert.deepEqual(p.timestamps().started_at, null);
+  p.markStarted();
+  assert.deepEqual(p.output, []);
+  assert.deepEqual(p.metrics, {});
+  const done = p.done;
+  p.append({ kinds: [EventKind.Metric], values: [["tokens", 2]] });
+  p.finish({ status: "succeeded" });
+  await done;
+  await p.done;
+  const { created_at, started_at, completed_at } = p.timestamps();
+  for (const t of [created_at, started_at, completed_at]) assert.match(String(t), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.ok(Date.parse(created_at) <= Date.parse(completed_at!));
+  assert.deepEqual(Object.keys(p.metrics), ["tokens", "predict_time"]);
+  // `metrics` is a fresh object: changing it changes nothing.
+  p.metrics.tokens = 9;
+  assert.equal(p.toJSON().metrics && (p.toJSON().metrics as { tokens: number }).tokens, 2);
+  assert.deepEqual(types(p), ["start", "metric", "completed"]);
+  assert.equal(new Prediction({ id: "b", input: {}, outputKind: "value" }).extra.model, undefined);
+});
+
+test("prediction ids are 26 base32 characters and do not repeat", () => {
+  const ids = new Set(Array.from({ length: 1000 }, () => newPredictionId()));
+  assert.equal(ids.size, 1000);
+  for (const id of ids) assert.match(id, /^[a-z2-7]{26}$/);
+});
+
 test("the store keeps running predictions and the newest finished ones", async () => {
   const store = new PredictionStore({ maxFinished: 3 });
   const all = Array.from({ length: 2000 }, (_, i) => store.create({ id: `p${i}`, input: {}, outputKind: "value" }));
   assert.equal(store.running, 2000);
   for (const p of all.slice(0, 1998)) p.finish({ status: "succeeded", value: 1 });
-  await Promise.all(all.slice(0, 1998).map((p) => p.done));
-  await new Promise((r) => setImmediate(r));
+  // Retired as they finish, not later.
   assert.equal(store.running, 2);
   assert.deepEqual(store.all().map((p) => p.id), ["p1995", "p1996", "p1997", "p1998", "p1999"]);
   assert.equal(store.get("p0"), undefined);
