@@ -7,7 +7,7 @@
 // fake predictor in packages/server/dist/test/fixtures/fake-predictor.js,
 // with the predictor in a worker thread as in production.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,10 +17,11 @@ const root = new URL("..", import.meta.url);
 const FAKE = new URL("packages/server/dist/test/fixtures/fake-predictor.js", root).href;
 const SERVER = new URL("packages/server/dist/src/index.js", root).href;
 
+/** Starts a server child: the fake predictor with `fake` options (`--child`), or the project in directory `fake` (`--project-child`). */
 function startServer(fake = {}, concurrency = 1, mode = "--child") {
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=prof".
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, new URL(import.meta.url).pathname, mode, JSON.stringify(fake), String(concurrency)], {
+  const child = spawn(process.execPath, [...nodeArgs, new URL(import.meta.url).pathname, mode, typeof fake === "string" ? fake : JSON.stringify(fake), String(concurrency)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   process.on("exit", () => child.kill("SIGKILL"));
@@ -182,6 +183,37 @@ function sequentialPosts(url, path, body, { seconds, warmup, check }) {
   });
 }
 
+/**
+ * A real tscog project (predict.ts through @tscog/runtime's runner, as users
+ * write them) whose predictor yields `t0 `, `t1 `, ... (`Tokens`) or returns a
+ * constant (`Constant`), like the fake predictor's `tokens` and `value` modes.
+ */
+function benchProject(className) {
+  const dir = mkdtempSync(join(tmpdir(), "tscog-bench-project-"));
+  symlinkSync(new URL("node_modules", root).pathname, join(dir, "node_modules"));
+  writeFileSync(join(dir, "cog.yaml"), `predict: "predict.ts:${className}"\n`);
+  writeFileSync(
+    join(dir, "predict.ts"),
+    `import { BasePredictor, Input, type ConcatenateIterator, type InputsOf } from "tscog";
+const inputs = { n: Input.integer({ default: 3, ge: 0 }), text: Input.string({ default: "" }) };
+export class Tokens extends BasePredictor<typeof inputs> {
+  static inputs = inputs;
+  async *predict({ n }: InputsOf<typeof inputs>): ConcatenateIterator<string> {
+    for (let i = 0; i < n; i++) yield \`t\${i} \`;
+  }
+}
+export class Constant extends BasePredictor<typeof inputs> {
+  static inputs = inputs;
+  async predict({ text }: InputsOf<typeof inputs>): Promise<string> {
+    return "value:" + text;
+  }
+}
+`,
+  );
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 const results = {};
 
@@ -200,17 +232,45 @@ async function benchSse() {
     if (r >= WARMUP) inProcess.push(performance.now() - t0);
     if (count !== N) throw new Error("baseline count");
   }
-  const server = await startServer({}, 1);
-  const overSse = [];
+  const fake = await sseRounds(await startServer({}, 1), { mode: "tokens", n: N }, N, WARMUP, ROUNDS);
+  const project = await sseRounds(await startServer(benchProject("Tokens"), 1, "--project-child"), { n: N }, N, WARMUP, ROUNDS);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const best = Math.min(...inProcess);
+  const summary = ({ rounds, cpu }) => ({
+    sseMs: { best: +Math.min(...rounds).toFixed(1), median: +median(rounds).toFixed(1) },
+    ssePerSec: Math.round((N / Math.min(...rounds)) * 1000),
+    ratioBest: +(best / Math.min(...rounds)).toFixed(3),
+    ratioMedian: +(median(inProcess) / median(rounds)).toFixed(3),
+    cpuPerRoundMs: cpu,
+  });
+  results.sse = {
+    chunks: N,
+    rounds: ROUNDS,
+    inProcessMs: { best: +best.toFixed(1), median: +median(inProcess).toFixed(1) },
+    // The fake predictor's runner (the server alone) and a real predict.ts project (server plus @tscog/runtime's runner).
+    fakeRunner: summary(fake),
+    realProject: summary(project),
+  };
+  console.log("sse throughput", JSON.stringify(results.sse, null, 1));
+}
+
+/**
+ * Streams `rounds` predictions of `n` chunks over SSE from `server` (after
+ * `warmup` unmeasured ones), checking every chunk; stops the server. Returns
+ * each round's ms and the CPU per round of each party (ms, 10 ms resolution
+ * over all rounds): what the 2 cores had to fit in each round's wall time.
+ */
+async function sseRounds(server, input, n, warmup, rounds) {
+  const times = [];
   let serverCpuBefore;
   let clientCpuBefore;
-  for (let r = 0; r < WARMUP + ROUNDS; r++) {
-    if (r === WARMUP) {
+  for (let r = 0; r < warmup + rounds; r++) {
+    if (r === warmup) {
       serverCpuBefore = threadCpuMs(server.child.pid);
       clientCpuBefore = process.cpuUsage();
     }
     const t0 = performance.now();
-    const { body: p } = await httpJson(`${server.url}/v1/predictions`, "POST", { input: { mode: "tokens", n: N } });
+    const { body: p } = await httpJson(`${server.url}/v1/predictions`, "POST", { input });
     let count = 0;
     let ok = true;
     await sse(p.urls.stream, (event, data) => {
@@ -219,32 +279,21 @@ async function benchSse() {
         count++;
       }
     });
-    if (r >= WARMUP) overSse.push(performance.now() - t0);
-    if (count !== N || !ok) throw new Error(`sse got ${count} (in order: ${ok})`);
+    if (r >= warmup) times.push(performance.now() - t0);
+    if (count !== n || !ok) throw new Error(`sse got ${count} (in order: ${ok})`);
   }
   const serverCpu = cpuSplit(server.child.pid, serverCpuBefore, threadCpuMs(server.child.pid));
   const clientCpu = process.cpuUsage(clientCpuBefore);
   await server.stop();
-  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  const best = Math.min(...inProcess);
-  const sseBest = Math.min(...overSse);
-  results.sse = {
-    chunks: N,
-    rounds: ROUNDS,
-    inProcessMs: { best: +best.toFixed(1), median: +median(inProcess).toFixed(1) },
-    sseMs: { best: +sseBest.toFixed(1), median: +median(overSse).toFixed(1) },
-    ssePerSec: Math.round((N / sseBest) * 1000),
-    ratioBest: +(best / sseBest).toFixed(3),
-    ratioMedian: +(median(inProcess) / median(overSse)).toFixed(3),
-    // CPU per round (ms, 10 ms resolution over all rounds): what the 2 cores had to fit in each round's wall time.
-    cpuPerRoundMs: {
-      serverMain: +(serverCpu.main / ROUNDS).toFixed(1),
-      serverWorker: +(serverCpu.worker / ROUNDS).toFixed(1),
-      serverHelperThreads: +(serverCpu.helpers / ROUNDS).toFixed(1),
-      client: +((clientCpu.user + clientCpu.system) / 1000 / ROUNDS).toFixed(1),
+  return {
+    rounds: times,
+    cpu: {
+      serverMain: +(serverCpu.main / rounds).toFixed(1),
+      serverWorker: +(serverCpu.worker / rounds).toFixed(1),
+      serverHelperThreads: +(serverCpu.helpers / rounds).toFixed(1),
+      client: +((clientCpu.user + clientCpu.system) / 1000 / rounds).toFixed(1),
     },
   };
-  console.log("sse throughput", results.sse);
 }
 
 async function latencyRun(url, n) {
@@ -314,10 +363,10 @@ end
 }
 
 /** Sequential trivial predictions on a fresh server: the node client (checked answers, also the warm-up), then wrk if installed. */
-async function sequentialRate(mode) {
-  const server = await startServer({ outputKind: "value" }, 1, mode);
+async function sequentialRate(mode, project) {
+  const server = await startServer(project ?? { outputKind: "value" }, 1, mode);
   const path = "/predictions";
-  const body = { input: { mode: "value", text: "k" } };
+  const body = { input: project ? { text: "k" } : { mode: "value", text: "k" } };
   const node = await sequentialPosts(server.url, path, body, {
     seconds: 5,
     warmup: 2000,
@@ -332,6 +381,7 @@ async function sequentialRate(mode) {
 
 async function benchSequential() {
   const ours = await sequentialRate("--child");
+  const project = await sequentialRate("--project-child", benchProject("Constant"));
   const bare = await sequentialRate("--bare-child");
   const bareWorker = await sequentialRate("--bare-worker-child");
   results.sequential = {
@@ -339,6 +389,9 @@ async function benchSequential() {
     predictions: ours.best.n,
     perSec: ours.best.perSec,
     vsCogPython585: +(ours.best.perSec / 585).toFixed(1),
+    // The same through a real predict.ts project (@tscog/runtime's runner: input validation, log capture, cancellation).
+    realProjectPerSec: project.best.perSec,
+    realProjectVsCogPython585: +(project.best.perSec / 585).toFixed(1),
     bareNodeHttpCeilingPerSec: bare.best.perSec,
     bareNodeHttpPlusWorkerRoundTripPerSec: bareWorker.best.perSec,
     ...(hasWrk ? { nodeClient: { perSec: ours.node.perSec, bareNodeHttpPlusWorkerRoundTripPerSec: bareWorker.node.perSec } } : {}),
@@ -461,6 +514,12 @@ if (process.argv[2] === "--bare-child") {
   });
   server.listen(0, "127.0.0.1", () => process.stdout.write(`http://127.0.0.1:${server.address().port}\n`));
   process.on("SIGTERM", () => process.exit(0));
+} else if (process.argv[2] === "--project-child") {
+  const { serve } = await import(SERVER);
+  const server = await serve({ dir: process.argv[3], concurrency: Number(process.argv[4] ?? 1) });
+  await server.ready;
+  process.stdout.write(`${server.url}\n`);
+  process.on("SIGTERM", () => server.close({ graceMs: 0 }).then(() => process.exit(0)));
 } else if (process.argv[2] === "--child") {
   const { serve } = await import(SERVER);
   const fake = JSON.parse(process.argv[3] ?? "{}");

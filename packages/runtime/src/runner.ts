@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { PredictorError, Secret, type InputValidator, type JsonSchema, type PredictContext, type PredictorClass } from "@tscog/sdk";
+import { PredictorError, Secret, takeAbortController, type InputValidator, type JsonSchema, type PredictContext, type PredictorClass } from "@tscog/sdk";
 import { InputFiles, mapFileInputs, type FileSource } from "./files.js";
-import { withLogCapture, type LogSink } from "./log-capture.js";
+import { openLogCapture, withLogCapture, type LogSink } from "./log-capture.js";
 import { authorLocation } from "./stack.js";
 
 export interface PredictOptions {
@@ -77,6 +77,37 @@ function canceled(): PredictorError {
   return new PredictorError("CANCELED", "The prediction was canceled.");
 }
 
+/**
+ * Awaits a prediction's steps, each ending early with CANCELED when `signal`
+ * aborts (a predictor stuck in a step is not waited for). One abort listener
+ * serves every step: `Promise.race` with a long-lived promise would add a
+ * reaction to it per step (about 2 µs and a retained closure per chunk).
+ */
+class AbortableSteps {
+  #rejectCurrent?: (err: unknown) => void;
+  readonly #onAbort = () => this.#rejectCurrent?.(canceled());
+
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  next<T>(step: Promise<T>): Promise<T> {
+    if (this.signal.aborted) {
+      step.catch(() => {});
+      return Promise.reject(canceled());
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#rejectCurrent = reject;
+      step.then(resolve, reject);
+    });
+  }
+
+  close(): void {
+    this.signal.removeEventListener("abort", this.#onAbort);
+    this.#rejectCurrent = undefined;
+  }
+}
+
 /** Wraps a predictor class; `validator` checks inputs against its OpenAPI Input schema. */
 export function createRunner(options: {
   predictorClass: PredictorClass;
@@ -106,53 +137,63 @@ export function createRunner(options: {
     async *predict(rawInput, { id = randomUUID(), signal, onLog, onMetric, files = "local" } = {}) {
       const input = validator.validate(rawInput);
       const downloads = new InputFiles();
-      const sink = redactor(input, onLog);
+      const capture = openLogCapture(redactor(input, onLog));
       const predictor = ensureInstance();
-      const abort = new AbortController();
+      const abort = takeAbortController();
       const onAbort = () => abort.abort(signal?.reason);
       signal?.addEventListener("abort", onAbort, { once: true });
-      const aborted = new Promise<never>((_, reject) => {
-        abort.signal.addEventListener("abort", () => reject(canceled()), { once: true });
-      });
-      aborted.catch(() => {});
       if (signal?.aborted) onAbort();
+      const steps = new AbortableSteps(abort.signal);
+      // The generator's return(): its finally blocks may still print, into this prediction's logs.
+      let returned: Promise<unknown> | undefined;
+      // A prediction that ran to its end leaves ctx.signal alone; one that stopped early
+      // (a throw, or the caller stopped iterating) aborts it so leftover work stops.
+      let finished = false;
       try {
         await mapFileInputs(input, properties, (value, name) => downloads.resolve(name, value, files));
         if (abort.signal.aborted) throw canceled();
         const context: PredictContext = { id, signal: abort.signal, recordMetric: metricRecorder(onMetric) };
         let result: unknown;
         try {
-          result = withLogCapture(sink, () => predictor.predict(input, context));
+          result = capture.run(() => predictor.predict(input, context));
         } catch (err) {
           throw failure("PREDICTION_FAILED", "predict()", err, sourceFile);
         }
         const iterator = toIterator(result);
         if (!iterator) {
           try {
-            return await Promise.race([result, aborted]);
+            const value = await steps.next(Promise.resolve(result));
+            finished = true;
+            return value;
           } catch (err) {
             throw abort.signal.aborted ? canceled() : failure("PREDICTION_FAILED", "predict()", err, sourceFile);
           }
         }
         try {
           while (true) {
-            const step = await Promise.race([withLogCapture(sink, () => iterator.next()), aborted]);
-            if (step.done) return undefined;
+            const step = await steps.next(capture.run(() => iterator.next()));
+            if (step.done) {
+              finished = true;
+              return undefined;
+            }
             yield step.value;
             if (abort.signal.aborted) throw canceled();
           }
         } catch (err) {
           if (abort.signal.aborted || (err instanceof PredictorError && err.code === "CANCELED")) {
-            void Promise.resolve(iterator.return?.()).catch(() => {});
+            returned = Promise.resolve(iterator.return?.()).catch(() => {});
             throw canceled();
           }
           throw failure("PREDICTION_FAILED", "predict()", err, sourceFile);
         } finally {
-          if (!abort.signal.aborted) void Promise.resolve(iterator.return?.()).catch(() => {});
+          if (!abort.signal.aborted && !finished) returned = Promise.resolve(iterator.return?.()).catch(() => {});
         }
       } finally {
+        steps.close();
         signal?.removeEventListener("abort", onAbort);
-        if (!abort.signal.aborted) abort.abort();
+        if (!abort.signal.aborted && !finished) abort.abort();
+        if (returned) void returned.finally(() => capture.close());
+        else capture.close();
         await downloads.cleanup();
       }
     },

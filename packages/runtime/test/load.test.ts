@@ -71,6 +71,52 @@ test("abort stops the generator within one chunk, fires its signal and runs its 
   assert.equal((globalThis as any).__cleanedUp, "aborted");
 });
 
+test("overlapping predictions each get their own logs, also from async continuations", async () => {
+  const { loaded } = await load(`import { BasePredictor, Input, type ConcatenateIterator, type InputsOf } from "tscog";
+const inputs = { name: Input.string(), ms: Input.integer() };
+export class Predictor extends BasePredictor<typeof inputs> {
+  static inputs = inputs;
+  async *predict({ name, ms }: InputsOf<typeof inputs>): ConcatenateIterator<string> {
+    for (let i = 0; i < 3; i++) {
+      console.log(name, i);
+      await new Promise((r) => setTimeout(r, ms));
+      setTimeout(() => console.info(name, "timer", i), 0);
+      yield name;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+`);
+  const logs: Record<string, string[]> = { a: [], b: [] };
+  const run = (name: string, ms: number) => collect(loaded.runner.predict({ name, ms }, { onLog: (t) => logs[name].push(t) }));
+  await Promise.all([run("a", 3), run("b", 2)]);
+  for (const name of ["a", "b"]) {
+    assert.deepEqual(logs[name].filter((l) => !l.includes("timer")), [0, 1, 2].map((i) => `${name} ${i}\n`));
+    assert.equal(logs[name].filter((l) => l.startsWith(`${name} timer`)).length, 3, logs[name].join(""));
+  }
+  // One at a time again afterwards.
+  logs.a = [];
+  await run("a", 1);
+  assert.equal(logs.a.filter((l) => !l.includes("timer")).length, 3);
+});
+
+test("abort ends a prediction whose predictor is stuck in a step", async () => {
+  const { loaded } = await load(`import { BasePredictor, type ConcatenateIterator } from "tscog";
+export class Predictor extends BasePredictor {
+  async *predict(): ConcatenateIterator<string> {
+    yield "first";
+    await new Promise(() => {});
+  }
+}
+`);
+  const controller = new AbortController();
+  const gen = loaded.runner.predict({}, { signal: controller.signal });
+  assert.deepEqual(await gen.next(), { done: false, value: "first" });
+  const stuck = gen.next();
+  setTimeout(() => controller.abort(), 10);
+  await assert.rejects(stuck, (err: any) => err instanceof PredictorError && err.code === "CANCELED");
+});
+
 test("invalid input is rejected before predict runs", async () => {
   const { loaded } = await load(STREAMING);
   await assert.rejects(collect(loaded.runner.predict({ n: -1 })), (err: any) => err.code === "INVALID_INPUT" && /"n" must be greater/.test(err.message));

@@ -19,3 +19,4 @@ export type { InputValidator } from "./validate.js";
 export { ERROR_CODES, TscogError, InputError, ConfigError, PredictorError, toTscogError } from "./errors.js";
 export type { ErrorCode, ErrorDetail, ErrorLocation, TscogErrorOptions } from "./errors.js";
 export { closest } from "./suggest.js";
+export { takeAbortController } from "./abort-supply.js";

@@ -6,6 +6,8 @@
  * for `signal` (a predictor's `ctx.signal`).
  */
 
+import { takeAbortController } from "@tscog/sdk";
+
 /** What the server reads of a signal; a web `AbortSignal` is one. */
 export interface CancelSignal {
   readonly aborted: boolean;
@@ -46,18 +48,10 @@ export class Cancellation implements CancelSignal {
     else listeners!.splice(i, 1);
   }
 
-  /** A cancellation whose `signal` is already made. */
-  static withSignal(): Cancellation {
-    const cancellation = new Cancellation();
-    cancellation.#controller = new AbortController();
-    void cancellation.#controller.signal; // Node makes the signal (the costly part) on first access.
-    return cancellation;
-  }
-
-  /** A web `AbortSignal` that follows this cancellation. */
+  /** A web `AbortSignal` that follows this cancellation (one made ahead of time, see `takeAbortController`). */
   get signal(): AbortSignal {
     if (!this.#controller) {
-      this.#controller = new AbortController();
+      this.#controller = takeAbortController();
       if (this.#aborted) this.#controller.abort();
     }
     return this.#controller.signal;

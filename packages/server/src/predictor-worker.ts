@@ -64,25 +64,6 @@ function send(message: FromWorker): void {
   }
 }
 
-/**
- * Cancellations for predictions, each with its `AbortSignal` made ahead of
- * time: making one costs ~5 µs, paid while the thread is idle (after a
- * prediction's result is posted) instead of between request and answer.
- */
-class CancellationSupply {
-  #next?: Cancellation;
-  #refill = () => {
-    this.#next ??= Cancellation.withSignal();
-  };
-
-  take(): Cancellation {
-    const cancellation = this.#next ?? Cancellation.withSignal();
-    this.#next = undefined;
-    setImmediate(this.#refill);
-    return cancellation;
-  }
-}
-
 /** The worker's main loop. Starts automatically when this file is a worker's entry. */
 export async function runPredictorWorker(): Promise<void> {
   const source = (workerData as { source: PredictorSource }).source;
@@ -96,7 +77,6 @@ export async function runPredictorWorker(): Promise<void> {
   }
   const encodeOutput = await fileOutputEncoderFor(loaded);
   const running = new Map<string, Cancellation>();
-  const cancellations = new CancellationSupply();
   parentPort!.on("message", (msg: ToWorker) => {
     switch (msg.t) {
       case "ping":
@@ -114,7 +94,7 @@ export async function runPredictorWorker(): Promise<void> {
         running.get(msg.id)?.abort();
         break;
       case "predict": {
-        const cancellation = cancellations.take();
+        const cancellation = new Cancellation();
         running.set(msg.id, cancellation);
         void drivePrediction(loaded.runner, {
           id: msg.id,
