@@ -78,21 +78,17 @@ function canceled(): PredictorError {
 }
 
 /**
- * Awaits a prediction's steps, each ending early with CANCELED when `signal`
- * aborts (a predictor stuck in a step is not waited for). One abort listener
- * serves every step: `Promise.race` with a long-lived promise would add a
- * reaction to it per step (about 2 µs and a retained closure per chunk).
+ * A prediction's steps, each ending early with CANCELED once `cancel()` is
+ * called (a predictor stuck in a step is not waited for). `Promise.race` with
+ * a long-lived promise would add a reaction to it per step (about 2 µs and a
+ * retained closure per chunk).
  */
-class AbortableSteps {
+class CancelableSteps {
+  #canceled = false;
   #rejectCurrent?: (err: unknown) => void;
-  readonly #onAbort = () => this.#rejectCurrent?.(canceled());
-
-  constructor(private readonly signal: AbortSignal) {
-    signal.addEventListener("abort", this.#onAbort, { once: true });
-  }
 
   next<T>(step: Promise<T>): Promise<T> {
-    if (this.signal.aborted) {
+    if (this.#canceled) {
       step.catch(() => {});
       return Promise.reject(canceled());
     }
@@ -102,8 +98,9 @@ class AbortableSteps {
     });
   }
 
-  close(): void {
-    this.signal.removeEventListener("abort", this.#onAbort);
+  cancel(): void {
+    this.#canceled = true;
+    this.#rejectCurrent?.(canceled());
     this.#rejectCurrent = undefined;
   }
 }
@@ -117,6 +114,7 @@ export function createRunner(options: {
 }): PredictorRunner {
   const { predictorClass, validator, sourceFile } = options;
   const properties = (options.inputSchemas.Input?.properties ?? {}) as Record<string, JsonSchema>;
+  const hasFileInputs = Object.values(properties).some((p) => p.format === "uri" || (p.items as JsonSchema | undefined)?.format === "uri");
   let instance: InstanceType<PredictorClass> | undefined;
 
   const ensureInstance = () => (instance ??= new predictorClass());
@@ -140,17 +138,20 @@ export function createRunner(options: {
       const capture = openLogCapture(redactor(input, onLog));
       const predictor = ensureInstance();
       const abort = takeAbortController();
-      const onAbort = () => abort.abort(signal?.reason);
+      const steps = new CancelableSteps();
+      const onAbort = () => {
+        abort.abort(signal?.reason);
+        steps.cancel();
+      };
       signal?.addEventListener("abort", onAbort, { once: true });
       if (signal?.aborted) onAbort();
-      const steps = new AbortableSteps(abort.signal);
       // The generator's return(): its finally blocks may still print, into this prediction's logs.
       let returned: Promise<unknown> | undefined;
       // A prediction that ran to its end leaves ctx.signal alone; one that stopped early
       // (a throw, or the caller stopped iterating) aborts it so leftover work stops.
       let finished = false;
       try {
-        await mapFileInputs(input, properties, (value, name) => downloads.resolve(name, value, files));
+        if (hasFileInputs) await mapFileInputs(input, properties, (value, name) => downloads.resolve(name, value, files));
         if (abort.signal.aborted) throw canceled();
         const context: PredictContext = { id, signal: abort.signal, recordMetric: metricRecorder(onMetric) };
         let result: unknown;
@@ -189,7 +190,6 @@ export function createRunner(options: {
           if (!abort.signal.aborted && !finished) returned = Promise.resolve(iterator.return?.()).catch(() => {});
         }
       } finally {
-        steps.close();
         signal?.removeEventListener("abort", onAbort);
         if (!abort.signal.aborted && !finished) abort.abort();
         if (returned) void returned.finally(() => capture.close());

@@ -56,7 +56,20 @@ export type MarkEvent = Exclude<PredictionEvent, { type: "output" }>;
 type StoredMark = "start" | "completed" | { type: "log"; data: string } | { type: "metric"; name: string; value: unknown };
 const nowSecond = () => Math.floor(Date.now() / 1000);
 const NO_EXTRA: Record<string, unknown> = Object.freeze({});
-const isoOrNull = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** `new Date(ms).toISOString()`, formatting the date part once per second (it was ~10% of a trivial prediction). */
+function isoTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  const milli = ms - second * 1000;
+  return `${isoPrefix}${milli < 10 ? "00" : milli < 100 ? "0" : ""}${milli}Z`;
+}
+let isoSecond = NaN;
+let isoPrefix = "";
+const isoOrNull = (ms: number | undefined) => (ms === undefined ? null : isoTime(ms));
 
 /**
  * A prediction's state and its event log.
@@ -130,7 +143,7 @@ export class Prediction {
 
   /** `created_at`, `started_at` and `completed_at` as ISO strings (null when not yet). */
   timestamps(): { created_at: string; started_at: string | null; completed_at: string | null } {
-    return { created_at: new Date(this.createdMs).toISOString(), started_at: isoOrNull(this.startedMs), completed_at: isoOrNull(this.completedMs) };
+    return { created_at: isoTime(this.createdMs), started_at: isoOrNull(this.startedMs), completed_at: isoOrNull(this.completedMs) };
   }
 
   isTerminal(): boolean {

@@ -98,6 +98,8 @@ test("a finished prediction answers with what it kept: times, metrics, output, d
   const { created_at, started_at, completed_at } = p.timestamps();
   for (const t of [created_at, started_at, completed_at]) assert.match(String(t), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.ok(Date.parse(created_at) <= Date.parse(completed_at!));
+  assert.equal(created_at, new Date(p.createdMs).toISOString());
+  assert.equal(completed_at, new Date(p.completedMs!).toISOString());
   assert.deepEqual(Object.keys(p.metrics), ["tokens", "predict_time"]);
   // `metrics` is a fresh object: changing it changes nothing.
   p.metrics.tokens = 9;
