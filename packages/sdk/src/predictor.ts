@@ -17,7 +17,7 @@ export type Path = string & { readonly __tscogPath?: never };
 
 /** What `predict` receives besides its inputs. */
 export interface PredictContext {
-  /** Fires when the prediction is canceled or its client goes away. */
+  /** Fires when the prediction is canceled, its client goes away, or it stops early (a failure); not after it runs to its end. */
   signal: AbortSignal;
   /** The prediction's id (server) or a generated one (CLI). */
   id: string;
