@@ -70,6 +70,14 @@ export class InputFiles {
   }
 }
 
+/** True for a `Path` schema (`format: uri`). */
+const isPathSchema = (schema: unknown) => (schema as Record<string, unknown> | undefined)?.format === "uri";
+
+/** True for a schema of a `Path` or a list of them. */
+export function holdsFiles(schema: unknown): boolean {
+  return isPathSchema(schema) || isPathSchema((schema as Record<string, unknown> | undefined)?.items);
+}
+
 /**
  * Replaces the value of every `Path` input (`format: uri`, or a list of them)
  * in `input` with `fn(value, name)`; `name` is `input.index` for list items.
@@ -81,8 +89,8 @@ export async function mapFileInputs(
 ): Promise<void> {
   for (const [name, schema] of Object.entries(properties)) {
     const v = input[name];
-    if (schema.format === "uri" && typeof v === "string") input[name] = await fn(v, name);
-    else if ((schema.items as Record<string, unknown> | undefined)?.format === "uri" && Array.isArray(v)) {
+    if (isPathSchema(schema) && typeof v === "string") input[name] = await fn(v, name);
+    else if (isPathSchema(schema.items) && Array.isArray(v)) {
       input[name] = await Promise.all(v.map((item, i) => fn(String(item), `${name}.${i}`)));
     }
   }
@@ -99,8 +107,7 @@ export async function fileToDataUri(file: string): Promise<string> {
  * function turning each local path into a data: URI; undefined otherwise.
  */
 export function fileOutputEncoder(output: Record<string, unknown> | undefined): ((value: unknown) => Promise<unknown>) | undefined {
-  const isFile = (s: unknown) => (s as Record<string, unknown> | undefined)?.format === "uri";
-  if (!isFile(output) && !isFile(output?.items)) return undefined;
+  if (!holdsFiles(output)) return undefined;
   const encode = (v: unknown): Promise<unknown> =>
     typeof v === "string" && !/^(data|https?):/.test(v) ? fileToDataUri(v) : Array.isArray(v) ? Promise.all(v.map(encode)) : Promise.resolve(v);
   return encode;

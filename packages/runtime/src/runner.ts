@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { PredictorError, Secret, takeAbortController, type InputValidator, type JsonSchema, type PredictContext, type PredictorClass } from "@tscog/sdk";
-import { InputFiles, mapFileInputs, type FileSource } from "./files.js";
+import { holdsFiles, InputFiles, mapFileInputs, type FileSource } from "./files.js";
 import { openLogCapture, withLogCapture, type LogSink } from "./log-capture.js";
 import { authorLocation } from "./stack.js";
 
@@ -114,7 +114,7 @@ export function createRunner(options: {
 }): PredictorRunner {
   const { predictorClass, validator, sourceFile } = options;
   const properties = (options.inputSchemas.Input?.properties ?? {}) as Record<string, JsonSchema>;
-  const hasFileInputs = Object.values(properties).some((p) => p.format === "uri" || (p.items as JsonSchema | undefined)?.format === "uri");
+  const hasFileInputs = Object.values(properties).some(holdsFiles);
   let instance: InstanceType<PredictorClass> | undefined;
 
   const ensureInstance = () => (instance ??= new predictorClass());

@@ -98,7 +98,6 @@ export class Prediction {
   value: unknown = null;
   logs = "";
   #metrics?: Record<string, unknown>;
-  #predictTime?: number;
   /** Fires when the prediction should stop (cancel endpoint, creator disconnected, shutdown). */
   readonly abort = new Cancellation();
   // The append-only event log streams replay from. Output chunks are most of it and
@@ -137,7 +136,7 @@ export class Prediction {
   /** Metrics the predictor recorded, plus `predict_time` (seconds) once finished. A fresh object. */
   get metrics(): Record<string, unknown> {
     const metrics = { ...this.#metrics };
-    if (this.#predictTime !== undefined) metrics.predict_time = this.#predictTime;
+    if (this.startedMs !== undefined && this.completedMs !== undefined) metrics.predict_time = (this.completedMs - this.startedMs) / 1000;
     return metrics;
   }
 
@@ -171,17 +170,17 @@ export class Prediction {
     if (this.status === "starting") this.markStarted();
     this.#stamp();
     if (isTextBatch(batch)) {
-      (this.#outputs ??= new ChunkLog()).appendText(batch);
+      this.#outputLog().appendText(batch);
       this.#eventCount += batch.ends.length;
     } else if (batch.kinds === null) {
-      (this.#outputs ??= new ChunkLog()).appendValues(batch.values);
+      this.#outputLog().appendValues(batch.values);
       this.#eventCount += batch.values.length;
     } else {
       const { kinds, values } = batch;
       for (let i = 0; i < values.length; i++) {
         const value = values[i];
         if (kinds[i] === EventKind.Output) {
-          (this.#outputs ??= new ChunkLog()).appendValues([value]);
+          this.#outputLog().appendValues([value]);
           this.#eventCount++;
         } else if (kinds[i] === EventKind.Log) {
           this.logs += value as string;
@@ -202,7 +201,6 @@ export class Prediction {
     if (result.status === "succeeded" && this.status === "starting") this.markStarted();
     if (!this.transition(result.status)) return false;
     this.completedMs = Date.now();
-    if (this.startedMs !== undefined) this.#predictTime = (this.completedMs - this.startedMs) / 1000;
     if (result.status === "succeeded" && this.outputKind === "value") this.value = result.value ?? null;
     if (result.status === "failed") {
       this.error = result.error;
@@ -276,6 +274,11 @@ export class Prediction {
       });
       seq = end;
     }
+  }
+
+  /** The chunk log, made on the first output. */
+  #outputLog(): ChunkLog {
+    return (this.#outputs ??= new ChunkLog());
   }
 
   /** Starts a new time run when the second changed since the last entry. */
