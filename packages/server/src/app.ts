@@ -4,15 +4,15 @@
  * Adapters (see `node-adapter.ts`) bridge it to a real socket.
  */
 import { TscogError } from "@tscog/sdk";
-import type { AppContext } from "./app-context.js";
-import { Auth } from "./auth.js";
-import { cogRoutes, PUBLIC_PATHS } from "./cog-routes.js";
-import { Cors, type CorsOptions } from "./cors.js";
-import { emptyReply, toResponse, type HttpReply, type HttpRequest } from "./http.js";
-import { errorReply } from "./http-errors.js";
-import type { PredictionService } from "./prediction-service.js";
-import { isStreamPath, replicateRoutes } from "./replicate-routes.js";
-import { Router } from "./router.js";
+import type { AppContext } from "./dialects/app-context.js";
+import { Auth } from "./http/auth.js";
+import { cogRoutes, PUBLIC_PATHS } from "./dialects/cog/routes.js";
+import { Cors, type CorsOptions } from "./http/cors.js";
+import { emptyReply, toResponse, type HttpReply, type HttpRequest } from "./http/http.js";
+import { errorReply } from "./http/http-errors.js";
+import type { PredictionService } from "./predictions/prediction-service.js";
+import { isStreamPath, replicateRoutes } from "./dialects/replicate/routes.js";
+import { Router } from "./http/router.js";
 
 export interface AppOptions {
   service: PredictionService;

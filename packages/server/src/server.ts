@@ -3,13 +3,13 @@
  * setup in the background, a warm-up, and graceful shutdown on SIGTERM.
  */
 import { createApp, type App } from "./app.js";
-import type { CorsOptions } from "./cors.js";
-import { listen, type RunningServer } from "./node-adapter.js";
-import type { PredictorHost } from "./predictor-host.js";
-import type { PredictorSource } from "./predictor-worker.js";
-import { PredictionService } from "./prediction-service.js";
-import type { WebhookOptions } from "./webhook-sender.js";
-import { WorkerPredictorHost } from "./worker-predictor-host.js";
+import type { CorsOptions } from "./http/cors.js";
+import { listen, type RunningServer } from "./http/node-adapter.js";
+import type { PredictorHost } from "./predictor/predictor-host.js";
+import type { PredictorSource } from "./predictor/predictor-worker.js";
+import { PredictionService } from "./predictions/prediction-service.js";
+import type { WebhookOptions } from "./predictions/webhook-sender.js";
+import { WorkerPredictorHost } from "./predictor/worker-predictor-host.js";
 
 export interface ServeOptions {
   /** Project directory (cog.yaml + predict.ts). Default the current directory. */

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { EventBatcher, EventKind, isTextBatch, Prediction, splitTextBatch } from "../src/index.js";
-import { ChunkLog } from "../src/chunk-log.js";
+import { ChunkLog } from "../src/predictions/chunk-log.js";
 
 test("text chunks travel as one joined string; a log or a non-string chunk switches the batch to values", () => {
   const batcher = new EventBatcher();

@@ -1,8 +1,8 @@
 /** What route modules share. */
 import { TscogError } from "@tscog/sdk";
-import type { Auth } from "./auth.js";
-import type { PredictionService } from "./prediction-service.js";
-import { WEBHOOK_EVENTS } from "./webhook-sender.js";
+import type { Auth } from "../http/auth.js";
+import type { PredictionService } from "../predictions/prediction-service.js";
+import { WEBHOOK_EVENTS } from "../predictions/webhook-sender.js";
 
 export interface AppContext {
   service: PredictionService;

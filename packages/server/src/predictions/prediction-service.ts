@@ -7,7 +7,7 @@ import { createInputValidator, InputError, TscogError, type InputValidator } fro
 import { Prediction, type OutputKind } from "./prediction.js";
 import { PredictionStore, type PredictionStoreOptions } from "./prediction-store.js";
 import { EventKind, isTextBatch, type EventBatch } from "./event-batch.js";
-import type { PredictorHost } from "./predictor-host.js";
+import type { PredictorHost } from "../predictor/predictor-host.js";
 import { WebhookSender, type WebhookOptions } from "./webhook-sender.js";
 
 /** Cog's health statuses. */

@@ -7,8 +7,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { TscogError } from "@tscog/sdk";
-import type { App } from "./app.js";
-import { Cancellation } from "./cancellation.js";
+import type { App } from "../app.js";
+import { Cancellation } from "../predictions/cancellation.js";
 import type { HttpReply, HttpRequest, TextStream } from "./http.js";
 import { errorReply, payloadTooLarge } from "./http-errors.js";
 

@@ -5,7 +5,7 @@
  * and skips building undici `Request`/`Response` objects per request).
  */
 
-import type { CancelSignal } from "./cancellation.js";
+import type { CancelSignal } from "../predictions/cancellation.js";
 
 /** What the routes read from a request. A web `Request` is one. */
 export interface HttpRequest {

@@ -1,7 +1,7 @@
 /** Runs the predictor in a worker thread so the HTTP event loop stays responsive. */
 import { Worker } from "node:worker_threads";
 import type { HostJob, HostResult, PredictorHost } from "./predictor-host.js";
-import type { OutputKind } from "./prediction.js";
+import type { OutputKind } from "../predictions/prediction.js";
 import type { FromWorker, PredictorSource, ToWorker } from "./predictor-worker.js";
 
 export interface WorkerPredictorHostOptions {

@@ -4,8 +4,8 @@
  * `completed`. Backpressure is natural: nothing is read from the log until the
  * consumer asks for more, and `return()` stops it at once (even mid-wait).
  */
-import { formatSseComment, formatSseEvent, hasLineBreak } from "./sse-encoder.js";
-import { Prediction, type MarkEvent } from "./prediction.js";
+import { formatSseComment } from "../http/sse-encoder.js";
+import type { Prediction } from "./prediction.js";
 
 /** Turns log entries [from, to) into SSE text (one dialect's view of a prediction). */
 export type EventRenderer = (prediction: Prediction, from: number, to: number) => string;
@@ -99,78 +99,6 @@ class PredictionEventStream implements AsyncIterableIterator<string> {
     }
     this.#finished = true;
     return DONE;
-  }
-}
-
-/** Cog's SSE dialect: `start`, `output` `{chunk,index}`, `log`, `metric`, `completed` (the prediction). */
-export function renderCogEvents(prediction: Prediction, from: number, to: number): string {
-  let text = "";
-  prediction.forEachEvent(
-    from,
-    to,
-    (chunk, index, id) => (text += formatSseEvent({ event: "output", id, data: JSON.stringify({ chunk, index }) })),
-    (event) => (text += renderCogEvent(prediction, event)),
-  );
-  return text;
-}
-
-function renderCogEvent(prediction: Prediction, event: MarkEvent): string {
-  const id = Prediction.eventId(event);
-  switch (event.type) {
-    case "start":
-      return formatSseEvent({ event: "start", id, data: JSON.stringify({ id: prediction.id, status: "processing" }) });
-    case "log":
-      return formatSseEvent({ event: "log", id, data: JSON.stringify({ source: "stdout", data: event.data }) });
-    case "metric":
-      return formatSseEvent({ event: "metric", id, data: JSON.stringify({ name: event.name, value: event.value, mode: "replace" }) });
-    case "completed":
-      return formatSseEvent({ event: "completed", id, data: JSON.stringify(prediction.toJSON()) });
-  }
-}
-
-/**
- * Replicate's SSE dialect: `output` with the raw chunk text, `logs`, then
- * `error` (JSON) on failure and `done` (JSON: `{}` or `{"reason": ...}`).
- */
-export function renderReplicateEvents(prediction: Prediction, from: number, to: number): string {
-  let text = "";
-  prediction.forEachEvent(
-    from,
-    to,
-    (chunk, _index, id) => {
-      // The hot path of a token stream: one line of text, written as formatSseEvent would.
-      if (typeof chunk === "string" && !hasLineBreak(chunk)) text += "event: output\nid: " + id + "\ndata: " + chunk + "\n\n";
-      else text += formatSseEvent({ event: "output", id, data: typeof chunk === "string" ? chunk : JSON.stringify(chunk) ?? "null" });
-    },
-    (event) => (text += renderReplicateEvent(prediction, event)),
-  );
-  return text;
-}
-
-function renderReplicateEvent(prediction: Prediction, event: MarkEvent): string {
-  const id = Prediction.eventId(event);
-  switch (event.type) {
-    case "log":
-      return formatSseEvent({ event: "logs", id, data: event.data.replace(/\r?\n$/, "") });
-    case "completed":
-      if (prediction.status === "failed") {
-        return (
-          formatSseEvent({ event: "error", data: JSON.stringify({ detail: prediction.error }) }) +
-          formatSseEvent({ event: "done", id, data: JSON.stringify({ reason: "error" }) })
-        );
-      }
-      if (prediction.status === "canceled") return formatSseEvent({ event: "done", id, data: JSON.stringify({ reason: "canceled" }) });
-      if (prediction.outputKind === "value" && prediction.value !== null && prediction.value !== undefined) {
-        // A predictor that returns one value streams it as a single output event (no id: it is not in the log).
-        const v = prediction.value;
-        return (
-          formatSseEvent({ event: "output", data: typeof v === "string" ? v : JSON.stringify(v) ?? "null" }) +
-          formatSseEvent({ event: "done", id, data: "{}" })
-        );
-      }
-      return formatSseEvent({ event: "done", id, data: "{}" });
-    default:
-      return "";
   }
 }
 

@@ -4,14 +4,15 @@
  * or SSE (`Accept: text/event-stream`).
  */
 import { TscogError } from "@tscog/sdk";
-import { checkId, webhookFields, type AppContext } from "./app-context.js";
-import { predictionEventStream, renderCogEvents, SSE_HEADERS } from "./event-stream.js";
-import { emptyReply, type HttpReply, type HttpRequest } from "./http.js";
-import { jsonReply, readJsonBody } from "./http-errors.js";
-import { whenAborted } from "./cancellation.js";
-import { prefersAsync, wantsEventStream } from "./negotiate.js";
-import { Prediction } from "./prediction.js";
-import type { Router } from "./router.js";
+import { checkId, webhookFields, type AppContext } from "../app-context.js";
+import { predictionEventStream, SSE_HEADERS } from "../../predictions/event-stream.js";
+import { renderCogEvents } from "./events.js";
+import { emptyReply, type HttpReply, type HttpRequest } from "../../http/http.js";
+import { jsonReply, readJsonBody } from "../../http/http-errors.js";
+import { whenAborted } from "../../predictions/cancellation.js";
+import { prefersAsync, wantsEventStream } from "../../http/negotiate.js";
+import { Prediction } from "../../predictions/prediction.js";
+import type { Router } from "../../http/router.js";
 
 /** Paths that answer without auth (probes). */
 export const PUBLIC_PATHS = new Set(["/health-check", "/healthz", "/readyz", "/livez"]);

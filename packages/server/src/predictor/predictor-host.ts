@@ -3,9 +3,9 @@
  * runs the predictor in a worker thread (`WorkerPredictorHost`), tests may use
  * `InProcessPredictorHost` with a fake runner.
  */
-import type { Cancellation } from "./cancellation.js";
-import { EventBatcher, type EventBatch } from "./event-batch.js";
-import type { OutputKind } from "./prediction.js";
+import type { Cancellation } from "../predictions/cancellation.js";
+import { EventBatcher, type EventBatch } from "../predictions/event-batch.js";
+import type { OutputKind } from "../predictions/prediction.js";
 
 /** The subset of `@tscog/runtime`'s `PredictorRunner` the server needs. */
 export interface RunnerLike {

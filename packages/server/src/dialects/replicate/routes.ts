@@ -3,14 +3,15 @@
  * `Prefer: wait`), get, cancel, list, and the SSE stream at `urls.stream`.
  */
 import { TscogError } from "@tscog/sdk";
-import { checkId, webhookFields, type AppContext } from "./app-context.js";
-import { predictionEventStream, renderReplicateEvents, SSE_HEADERS } from "./event-stream.js";
-import type { HttpRequest } from "./http.js";
-import { jsonReply, readJsonBody } from "./http-errors.js";
-import { whenAborted } from "./cancellation.js";
-import { delay, preferWaitSeconds, wantsEventStream } from "./negotiate.js";
-import { Prediction } from "./prediction.js";
-import type { Router } from "./router.js";
+import { checkId, webhookFields, type AppContext } from "../app-context.js";
+import { predictionEventStream, SSE_HEADERS } from "../../predictions/event-stream.js";
+import { renderReplicateEvents } from "./events.js";
+import type { HttpRequest } from "../../http/http.js";
+import { jsonReply, readJsonBody } from "../../http/http-errors.js";
+import { whenAborted } from "../../predictions/cancellation.js";
+import { delay, preferWaitSeconds, wantsEventStream } from "../../http/negotiate.js";
+import { Prediction } from "../../predictions/prediction.js";
+import type { Router } from "../../http/router.js";
 
 /** The base URL clients used to reach us (scheme + Host of the request). */
 function baseUrl(request: HttpRequest): string {

@@ -7,8 +7,8 @@
  * that includes it can use its own URL as the worker URL.
  */
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { Cancellation } from "./cancellation.js";
-import type { EventBatch } from "./event-batch.js";
+import { Cancellation } from "../predictions/cancellation.js";
+import type { EventBatch } from "../predictions/event-batch.js";
 import { drivePrediction, type LoadedPredictorLike } from "./predictor-host.js";
 
 /** Where the worker gets its predictor. */
