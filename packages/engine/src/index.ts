@@ -1,6 +1,8 @@
 export { TextGenerator } from "./text-generator.js";
 export type { FinishReason, GenerateOptions, GenerationResult, Prompt, TextGeneratorOptions } from "./text-generator.js";
+export type { BatchingOptions } from "./batching-options.js";
 export type { ChatMessage } from "./chat-template.js";
+export { parseChatMessages } from "./chat-template.js";
 export type { DecoderConfig } from "./model-files.js";
 export { resolveDevice } from "./execution-provider.js";
 export type { Device, DeviceProbe, DeviceRequest, ResolvedDevice } from "./execution-provider.js";

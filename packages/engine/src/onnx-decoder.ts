@@ -8,6 +8,7 @@ import type { InferenceSession, Tensor } from "onnxruntime-node";
 import type { ResolvedDevice } from "./execution-provider.js";
 import { loadError, type ModelFiles } from "./model-files.js";
 import { float16ToFloat32 } from "./float16.js";
+import { stepAttentionMask, type KvBatch, type TensorFactory } from "./kv-batch.js";
 
 type Ort = typeof import("onnxruntime-node");
 
@@ -72,6 +73,10 @@ export class OnnxDecoder {
         executionProviders: device.executionProviders,
         intraOpNumThreads: device.intraOpThreads,
         interOpNumThreads: 1,
+        // ONNX Runtime's pool threads spin between ops unless TSCOG_ORT_SPINNING=0. The server's predictor
+        // thread sets that: spinning threads take the cores the HTTP thread and the clients need for each
+        // token (see packages/server/src/predictor/worker-predictor-host.ts and BENCHMARKS.md).
+        ...(/^(0|false)$/i.test(process.env.TSCOG_ORT_SPINNING ?? "") ? { extra: { session: { intra_op: { allow_spinning: "0" } } } } : {}),
         graphOptimizationLevel: "all",
       });
     } catch (err) {
@@ -128,6 +133,46 @@ export class OnnxDecoder {
     const raw = logitsTensor.data as Float32Array | Uint16Array;
     const logits = logitsTensor.type === "float16" ? float16ToFloat32(raw.subarray(start) as Uint16Array) : (raw as Float32Array).subarray(start);
     return { logits, cache: { length: total, tensors } };
+  }
+
+  /** Makes cache tensors for kv-batch.ts (this session's onnxruntime). */
+  readonly makeTensor: TensorFactory = (type, data, dims) => new this.#ort.Tensor(type, data, dims);
+
+  /**
+   * One decode step for every row of `batch`: feeds `tokens[r]` after row r's cache, with the
+   * padding masked out and each row's own positions; returns `[rows, vocab]` logits and the grown batch.
+   * A single unpadded row takes `forward`'s path.
+   */
+  async step(tokens: readonly number[], batch: KvBatch): Promise<{ logits: Float32Array; batch: KvBatch }> {
+    const rows = tokens.length;
+    if (rows !== batch.pads.length) throw new Error(`step: ${rows} tokens for a batch of ${batch.pads.length} rows`);
+    if (rows === 1 && batch.pads[0] === 0) {
+      const { logits, cache } = await this.forward(tokens, batch, { lastOnly: true });
+      return { logits, batch: { length: cache.length, pads: batch.pads, tensors: cache.tensors } };
+    }
+    const ort = this.#ort;
+    const feeds: Record<string, Tensor> = { ...batch.tensors };
+    if (this.#idsType === "int64") {
+      const data = new BigInt64Array(rows);
+      for (let i = 0; i < rows; i++) data[i] = BigInt(tokens[i]);
+      feeds.input_ids = new ort.Tensor("int64", data, [rows, 1]);
+    } else {
+      feeds.input_ids = new ort.Tensor("int32", Int32Array.from(tokens), [rows, 1]);
+    }
+    feeds.attention_mask = new ort.Tensor("int64", stepAttentionMask(batch), [rows, batch.length + 1]);
+    if (this.#hasPositionIds) {
+      const pos = new BigInt64Array(rows);
+      for (let r = 0; r < rows; r++) pos[r] = BigInt(batch.length - batch.pads[r]);
+      feeds.position_ids = new ort.Tensor("int64", pos, [rows, 1]);
+    }
+    if (this.#hasUseCacheBranch) feeds.use_cache_branch = new ort.Tensor("bool", new Uint8Array([batch.length > 0 ? 1 : 0]), [1]);
+    const out = await this.#session.run(feeds);
+    const tensors: Record<string, Tensor> = {};
+    for (let i = 0; i < this.#pastNames.length; i++) tensors[this.#pastNames[i]] = out[this.#presentNames[i]] as Tensor;
+    const logitsTensor = out.logits as Tensor;
+    const raw = logitsTensor.data as Float32Array | Uint16Array;
+    const logits = logitsTensor.type === "float16" ? float16ToFloat32(raw as Uint16Array) : (raw as Float32Array);
+    return { logits, batch: { length: batch.length + 1, pads: batch.pads, tensors } };
   }
 
   /** Frees the native session. */

@@ -1,6 +1,7 @@
 /**
  * The engine's entry point: a KV-cached ONNX decoder with its tokenizer,
- * exposed as an async generator of text chunks.
+ * exposed as an async generator of text chunks. Concurrent streams share one
+ * batch (batch-scheduler.ts); this file checks options and turns tokens into text.
  *
  * @example
  * const lm = await TextGenerator.load("model");
@@ -18,6 +19,13 @@ import { loadError, readModelFiles, type DecoderConfig, type ModelFiles } from "
 import { loadOnnxRuntime, OnnxDecoder } from "./onnx-decoder.js";
 import { Sampler, type SamplingOptions } from "./sampler.js";
 import { StopSequenceFilter } from "./stop-sequences.js";
+import { AsyncQueue } from "./async-queue.js";
+import { BatchScheduler } from "./batch-scheduler.js";
+import { resolveBatching, type BatchingOptions } from "./batching-options.js";
+import { checkBatching } from "./batching-check.js";
+import { Sequence, type FinishReason, type SequenceSpec } from "./sequence.js";
+
+export type { FinishReason } from "./sequence.js";
 
 /** A plain-text prompt, or chat messages rendered with the model's chat template. */
 export type Prompt = string | readonly ChatMessage[];
@@ -28,8 +36,10 @@ export interface TextGeneratorOptions extends DeviceRequest {
   modelFile?: string;
   /** Overrides tokenizer_config.json's chat template. */
   chatTemplate?: string;
-  /** Where warnings go (e.g. a CPU fallback). Default: console.warn. */
+  /** Where warnings go (e.g. a CPU fallback, or batching turned off). Default: console.warn. */
   log?: (message: string) => void;
+  /** Limits of continuous batching (concurrent `stream()` calls share one batch); see `BatchingOptions`. */
+  batching?: BatchingOptions;
 }
 
 /** How to generate; unset sampling fields take generation_config.json's values. */
@@ -41,9 +51,6 @@ export interface GenerateOptions extends SamplingOptions {
   /** Aborting ends the stream with the signal's reason. */
   signal?: AbortSignal;
 }
-
-/** Why generation ended. */
-export type FinishReason = "eos" | "length" | "stop";
 
 /** Returned by `stream` when it is done. */
 export interface GenerationResult {
@@ -68,9 +75,12 @@ export class TextGenerator {
   readonly #byteLevel?: ByteLevelPieces;
   /** Text of each single token decoded so far (at most the vocabulary). */
   readonly #tokenTexts = new Map<number, string>();
+  /** Steps every concurrent generation as one batch. */
+  readonly #scheduler: BatchScheduler;
 
-  private constructor(files: ModelFiles, decoder: OnnxDecoder, tokenizer: Tokenizer, device: ResolvedDevice, chatTemplate?: string) {
+  private constructor(files: ModelFiles, decoder: OnnxDecoder, tokenizer: Tokenizer, device: ResolvedDevice, scheduler: BatchScheduler, chatTemplate?: string) {
     this.#files = files;
+    this.#scheduler = scheduler;
     this.#decoder = decoder;
     this.#tokenizer = tokenizer;
     this.device = device;
@@ -83,6 +93,7 @@ export class TextGenerator {
   static async load(dir: string, options: TextGeneratorOptions = {}): Promise<TextGenerator> {
     // onnxruntime first: the CUDA probe finds its provider libraries next to the loaded binding.
     await loadOnnxRuntime();
+    const limits = resolveBatching(options.batching);
     const device = resolveDevice(options);
     if (device.warning) (options.log ?? console.warn)(device.warning);
     const files = await readModelFiles(dir, options.modelFile);
@@ -93,7 +104,20 @@ export class TextGenerator {
       throw loadError(`${files.dir}/tokenizer.json`, `${files.dir}/tokenizer.json could not be loaded: ${(err as Error).message}`, err);
     }
     const decoder = await OnnxDecoder.create(files, device);
-    return new TextGenerator(files, decoder, tokenizer, device, chatTemplateFrom(files.tokenizerConfig, options.chatTemplate));
+    if (limits.maxRows > 1) {
+      const check = await checkBatching(decoder, files.config.vocabSize);
+      if (!check.ok) {
+        (options.log ?? console.warn)(`${files.onnxFile}: batching is off, generating one sequence at a time (concurrent requests wait): ${check.reason}`);
+        limits.maxRows = 1;
+      }
+    }
+    const scheduler = new BatchScheduler(decoder, limits);
+    return new TextGenerator(files, decoder, tokenizer, device, scheduler, chatTemplateFrom(files.tokenizerConfig, options.chatTemplate));
+  }
+
+  /** Batching limits in force (`maxRows` is 1 when the load-time check found the export unfit for padded batches). */
+  get batching(): Readonly<Required<BatchingOptions>> {
+    return this.#scheduler.limits;
   }
 
   /** Token ids of a prompt (chat messages go through the chat template first). */
@@ -122,29 +146,36 @@ export class TextGenerator {
     return this.#byteLevel ? new ByteLevelDetokenizer(this.#byteLevel) : new IncrementalDetokenizer((ids) => this.decode(ids), { context });
   }
 
-  /** Streams the continuation of `prompt` as text chunks; returns why it ended. */
+  /**
+   * Streams the continuation of `prompt` as text chunks; returns why it ended. Concurrent calls
+   * share one batch: each joins at the next step and keeps its own sampling, seed and stop strings.
+   */
   async *stream(prompt: Prompt, options: GenerateOptions = {}): AsyncGenerator<string, GenerationResult, undefined> {
     const promptIds = this.encode(prompt);
     const detokenizer = this.detokenizer(promptIds);
     const stop = new StopSequenceFilter(options.stop);
-    const run = this.tokens(promptIds, options);
+    const queue = new AsyncQueue<string, GenerationResult>();
     let generatedTokens = 0;
-    try {
-      for (;;) {
-        const next = await run.next();
-        if (next.done) {
-          const rest = stop.push(detokenizer.flush()) + stop.flush();
-          if (rest) yield rest;
-          return { finishReason: next.value, promptTokens: promptIds.length, generatedTokens };
-        }
+    const result = (finishReason: FinishReason): GenerationResult => ({ finishReason, promptTokens: promptIds.length, generatedTokens });
+    const spec = this.#sequenceSpec(promptIds, options, {
+      onToken(id) {
         generatedTokens++;
-        const text = stop.push(detokenizer.push(next.value));
-        if (text) yield text;
-        if (stop.stopped) return { finishReason: "stop", promptTokens: promptIds.length, generatedTokens };
-      }
-    } finally {
-      await run.return("stop");
-    }
+        const text = stop.push(detokenizer.push(id));
+        if (text) queue.push(text);
+        return stop.stopped;
+      },
+      onEnd(reason) {
+        if (reason !== "stop") {
+          const rest = stop.push(detokenizer.flush()) + stop.flush();
+          if (rest) queue.push(rest);
+        }
+        queue.end(result(reason));
+      },
+      onError: (err) => queue.fail(err),
+      hungry: () => queue.waiting,
+    });
+    if (!spec) return result("length");
+    return yield* this.#run(spec, queue, options.signal);
   }
 
   /** The whole continuation as one string. */
@@ -154,12 +185,53 @@ export class TextGenerator {
     return text;
   }
 
-  /**
-   * Generated token ids after `promptIds` (EOS excluded); returns why it ended.
-   * (onnxruntime-node runs a session on the JS thread, so starting the next
-   * step before handing out a token would not overlap anything.)
-   */
+  /** Generated token ids after `promptIds` (EOS excluded); returns why it ended. Batched like `stream`. */
   async *tokens(promptIds: readonly number[], options: GenerateOptions = {}): AsyncGenerator<number, FinishReason, undefined> {
+    const queue = new AsyncQueue<number, FinishReason>();
+    const spec = this.#sequenceSpec(promptIds, options, {
+      onToken(id) {
+        queue.push(id);
+        return false;
+      },
+      onEnd: (reason) => queue.end(reason),
+      onError: (err) => queue.fail(err),
+      hungry: () => queue.waiting,
+    });
+    if (!spec) return "length";
+    return yield* this.#run(spec, queue, options.signal);
+  }
+
+  /** Submits a sequence and yields what its callbacks queue; leaving early (or aborting) takes it out of the batch. */
+  async *#run<T, R>(spec: SequenceSpec, queue: AsyncQueue<T, R>, signal?: AbortSignal): AsyncGenerator<T, R, undefined> {
+    const sequence = new Sequence(spec);
+    const onAbort = () => {
+      sequence.cancel();
+      queue.fail(signal!.reason);
+      this.#scheduler.wake();
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    this.#scheduler.submit(sequence);
+    try {
+      for (;;) {
+        if (queue.size === 0) this.#scheduler.wake();
+        const next = await queue.next();
+        // Tokens already queued when the signal fired are not handed out.
+        signal?.throwIfAborted();
+        if (next.done) return next.value;
+        yield next.value;
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      sequence.cancel();
+      this.#scheduler.wake();
+    }
+  }
+
+  /**
+   * Checks the options and builds a sequence for the scheduler; undefined when there is nothing
+   * to generate (maxNewTokens 0). Throws InputError for bad options or a prompt that does not fit.
+   */
+  #sequenceSpec(promptIds: readonly number[], options: GenerateOptions, sink: Pick<SequenceSpec, "onToken" | "onEnd" | "onError" | "hungry">): SequenceSpec | undefined {
     const gen = this.#files.generation;
     const maxNewTokens = options.maxNewTokens ?? gen.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
     if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) {
@@ -177,7 +249,7 @@ export class TextGenerator {
     } catch (err) {
       throw new InputError((err as Error).message, { cause: err });
     }
-    let ids = [...promptIds];
+    let ids = promptIds;
     if (ids.length === 0) {
       const start = gen.bosTokenId ?? gen.eosTokenIds[0];
       if (start === undefined) throw new InputError("the prompt is empty and the model has no BOS token to start from", { field: "prompt" });
@@ -187,24 +259,9 @@ export class TextGenerator {
     if (limit !== undefined && ids.length >= limit) {
       throw new InputError(`the prompt is ${ids.length} tokens; this model takes at most ${limit} positions`, { field: "prompt" });
     }
-    const signal = options.signal;
-    signal?.throwIfAborted();
-    if (maxNewTokens === 0) return "length";
-    const eos = new Set(gen.eosTokenIds);
-    const seen = new Set(ids);
-    let step = await this.#decoder.forward(ids, this.#decoder.emptyCache(), { lastOnly: true });
-    for (let produced = 0; ; ) {
-      signal?.throwIfAborted();
-      const id = sampler.next(step.logits, seen);
-      if (eos.has(id)) return "eos";
-      produced++;
-      seen.add(id);
-      yield id;
-      if (produced >= maxNewTokens) return "length";
-      if (limit !== undefined && step.cache.length + 1 >= limit) return "length";
-      signal?.throwIfAborted();
-      step = await this.#decoder.forward([id], step.cache, { lastOnly: true });
-    }
+    options.signal?.throwIfAborted();
+    if (maxNewTokens === 0) return undefined;
+    return { promptIds: ids, sampler, maxNewTokens, eos: new Set(gen.eosTokenIds), maxPositions: limit, signal: options.signal, ...sink };
   }
 
   /** Frees the ONNX session. */

@@ -2,6 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolveDevice, type DeviceProbe } from "../src/index.js";
 import { TscogError } from "@tscog/sdk";
+import { existsSync } from "node:fs";
+import { systemProbe } from "../src/execution-provider.js";
 
 function probe(opts: { env?: Record<string, string>; provider?: boolean; driver?: boolean }): DeviceProbe {
   return {
@@ -60,6 +62,20 @@ test("opting into CPU fallback runs on CPU with a warning", () => {
   assert.match(env.warning ?? "", /CUDA execution provider/);
 });
 
-test("on this machine the real probe finds no CUDA provider (install=skip)", () => {
-  assert.throws(() => resolveDevice({ device: "cuda" }), /CUDA requested/);
+test("with the real probe, CUDA is chosen exactly when onnxruntime's CUDA provider and the driver are both present", () => {
+  const probe = systemProbe();
+  const provider = probe.cudaProvider();
+  const providerFile = "found" in provider ? provider.found : provider.missing;
+  assert.match(providerFile, /libonnxruntime_providers_cuda\.so$/);
+  assert.equal("found" in provider, existsSync(providerFile));
+  const driver = probe.cudaDriver();
+  if (driver) assert.ok(existsSync(driver));
+  assert.equal(resolveDevice({ device: "cpu" }).device, "cpu");
+  if ("found" in provider && driver) {
+    assert.deepEqual(resolveDevice({ device: "cuda" }).executionProviders, ["cuda", "cpu"]);
+  } else {
+    const missing = "missing" in provider ? /CUDA execution provider is not installed/ : /NVIDIA driver is missing/;
+    assert.throws(() => resolveDevice({ device: "cuda" }), (err: unknown) => err instanceof TscogError && err.code === "MODEL_LOAD" && missing.test(err.message));
+    assert.equal(resolveDevice({ device: "cuda", cpuFallback: true }).device, "cpu");
+  }
 });

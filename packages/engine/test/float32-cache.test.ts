@@ -18,7 +18,7 @@ async function fixtureDir(): Promise<string> {
   return dir;
 }
 
-test("a float32 cache: GPT-2 config names, cached and uncached logits agree", async () => {
+test("a float32 cache: GPT-2 config names, cached and uncached logits agree, greedy tokens match an uncached argmax loop", async () => {
   const dir = await fixtureDir();
   try {
     const files = await readModelFiles(dir);
@@ -37,17 +37,42 @@ test("a float32 cache: GPT-2 config names, cached and uncached logits agree", as
         for (let v = 0; v < 512; v++) assert.ok(Math.abs(reference[v] - step.logits[v]) < 1e-4, `position ${i - 1}, token ${v}`);
         if (i < ids.length) step = await decoder.forward([ids[i]], step.cache, { lastOnly: true });
       }
+      // Reference greedy tokens after "hi": the argmax of an uncached full run each step, until EOS (0) or 12 tokens.
+      const lm = await TextGenerator.load(dir, { intraOpThreads: 1 });
+      try {
+        const promptIds = lm.encode("hi");
+        const reference: number[] = [];
+        while (reference.length < 12) {
+          const { logits } = await decoder.forward([...promptIds, ...reference], decoder.emptyCache(), { lastOnly: true });
+          let best = 0;
+          for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
+          if (best === 0) break;
+          reference.push(best);
+        }
+        assert.ok(reference.length > 0, "the fixture's first greedy token after \"hi\" is EOS: pick another prompt");
+        const greedy: number[] = [];
+        const run = lm.tokens(promptIds, { temperature: 0, repetitionPenalty: 1, maxNewTokens: 12 });
+        let next = await run.next();
+        for (; !next.done; next = await run.next()) greedy.push(next.value);
+        assert.deepEqual(greedy, reference);
+        assert.equal(next.value, reference.length === 12 ? "length" : "eos");
+        // Seeded sampling through stream(): reproducible, and the counts match the text.
+        const sample = async () => {
+          const r = lm.stream("hi", { temperature: 1, seed: 4, maxNewTokens: 12 });
+          let text = "";
+          let n = await r.next();
+          for (; !n.done; n = await r.next()) text += n.value;
+          return { text, result: n.value };
+        };
+        const a = await sample();
+        assert.deepEqual(await sample(), a);
+        assert.ok(a.result.generatedTokens >= 1 && a.result.generatedTokens <= 12, `generated ${a.result.generatedTokens}`);
+        assert.equal(a.result.finishReason, a.result.generatedTokens === 12 ? "length" : "eos");
+      } finally {
+        await lm.release();
+      }
     } finally {
       await decoder.release();
-    }
-    const lm = await TextGenerator.load(dir, { intraOpThreads: 1 });
-    try {
-      const r = lm.stream("hi", { temperature: 1, seed: 4, maxNewTokens: 12 });
-      let next = await r.next();
-      while (!next.done) next = await r.next();
-      assert.ok(next.value.generatedTokens <= 12);
-    } finally {
-      await lm.release();
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -6,6 +6,10 @@ import { OnnxDecoder } from "../src/onnx-decoder.js";
 import { readModelFiles } from "../src/model-files.js";
 import { resolveDevice } from "../src/execution-provider.js";
 import { TINY_LM } from "./paths.js";
+import path from "node:path";
+import { loadOnnxRuntime } from "../src/onnx-decoder.js";
+import { rm } from "node:fs/promises";
+import { nextTokenModel } from "./next-token-model.js";
 
 const PROMPT = "The state of the nation";
 /** Greedy continuation of PROMPT by the committed built-in model (16 new tokens). */
@@ -25,8 +29,57 @@ async function chunks(gen: AsyncIterable<string>): Promise<string[]> {
   return out;
 }
 
-test("greedy output for a fixed prompt is the golden text", async () => {
+/**
+ * Greedy decoding written from scratch over a fresh onnxruntime session (no engine code but the
+ * tokenizer): the full sequence re-run every step, no cache, transformers' repetition penalty.
+ */
+async function plainGreedy(promptIds: number[], maxNewTokens: number, penalty: number, eos: number): Promise<number[]> {
+  const ort = await loadOnnxRuntime();
+  const session = await ort.InferenceSession.create(path.join(TINY_LM, "model.onnx"), { intraOpNumThreads: 1 });
+  try {
+    const cfg = JSON.parse(readFileSync(path.join(TINY_LM, "config.json"), "utf8"));
+    const pastType = session.inputMetadata.find((m) => m.name === "past_key_values.0.key");
+    const fp16 = pastType?.isTensor && pastType.type === "float16";
+    const ids = [...promptIds];
+    const out: number[] = [];
+    while (out.length < maxNewTokens) {
+      const n = ids.length;
+      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
+        input_ids: new ort.Tensor("int64", BigInt64Array.from(ids.map(BigInt)), [1, n]),
+        attention_mask: new ort.Tensor("int64", new BigInt64Array(n).fill(1n), [1, n]),
+        position_ids: new ort.Tensor("int64", BigInt64Array.from(ids.map((_, i) => BigInt(i))), [1, n]),
+      };
+      for (let l = 0; l < cfg.num_hidden_layers; l++) {
+        for (const kind of ["key", "value"]) {
+          const dims = [1, cfg.num_key_value_heads, 0, cfg.head_dim];
+          feeds[`past_key_values.${l}.${kind}`] = fp16 ? new ort.Tensor("float16", new Uint16Array(0), dims) : new ort.Tensor("float32", new Float32Array(0), dims);
+        }
+      }
+      const logits = (await session.run(feeds)).logits;
+      assert.equal(logits.type, "float32");
+      const V = cfg.vocab_size;
+      const last = Array.from((logits.data as Float32Array).subarray((n - 1) * V, n * V));
+      for (const id of new Set(ids)) last[id] = last[id] > 0 ? last[id] / penalty : last[id] * penalty;
+      let best = 0;
+      for (let v = 1; v < V; v++) if (last[v] > last[best]) best = v;
+      if (best === eos) break;
+      out.push(best);
+      ids.push(best);
+    }
+    return out;
+  } finally {
+    await session.release();
+  }
+}
+
+test("greedy output for a fixed prompt is the golden text, and the same tokens as a plain greedy loop over session.run", async () => {
   assert.equal(await lm.generate(PROMPT, { temperature: 0, maxNewTokens: 16 }), GOLDEN);
+  const generation = JSON.parse(readFileSync(path.join(TINY_LM, "generation_config.json"), "utf8"));
+  const engineIds: number[] = [];
+  for await (const id of lm.tokens(lm.encode(PROMPT), { temperature: 0, maxNewTokens: 16 })) engineIds.push(id);
+  const plain = await plainGreedy(lm.encode(PROMPT), 16, generation.repetition_penalty, generation.eos_token_id);
+  assert.deepEqual(engineIds, plain);
+  assert.equal(lm.decode(plain), GOLDEN);
 });
 
 test("stream returns how it ended and respects maxNewTokens", async () => {
@@ -130,19 +183,35 @@ test("the real tokenizer streams emoji, CJK and accents as whole characters (its
 });
 
 test("chat messages go through the chat template", async () => {
-  assert.throws(() => lm.encode([{ role: "user", content: "hi" }]), /no chat template/);
+  // A model without a chat template (the next-token fixture) refuses messages.
+  const bare = await nextTokenModel({ next: (id) => id, maxPositions: 8 });
+  const plain = await TextGenerator.load(bare, { intraOpThreads: 1 });
+  try {
+    assert.throws(() => plain.encode([{ role: "user", content: "hi" }]), /no chat template/);
+  } finally {
+    await plain.release();
+    await rm(bare, { recursive: true, force: true });
+  }
   const chat = await TextGenerator.load(TINY_LM, { intraOpThreads: 1, chatTemplate: "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}" });
   try {
     const ids = chat.encode([{ role: "user", content: "Tell me of the Union." }]);
     assert.equal(chat.decode(ids), "user: Tell me of the Union.\nassistant:");
-    assert.equal(typeof (await chat.generate([{ role: "user", content: "Hello" }], { maxNewTokens: 3, temperature: 0 })), "string");
+    // The messages generate exactly what their rendered text does, and the greedy continuation is not empty.
+    const fromChat = await chat.generate([{ role: "user", content: "Hello" }], { maxNewTokens: 3, temperature: 0 });
+    assert.equal(fromChat, await chat.generate("user: Hello\nassistant:", { maxNewTokens: 3, temperature: 0 }));
+    assert.ok(fromChat.length > 0);
   } finally {
     await chat.release();
   }
 });
 
 const DICT = "/usr/share/dict/american-english";
-test("continuations are mostly dictionary words", { skip: !existsSync(DICT) && !process.env.CI ? `${DICT} missing (apt-get install wamerican)` : false }, async () => {
+test("continuations are mostly dictionary words", async (t) => {
+  // As @tscog/runtime/testing's needComponent (the engine does not depend on the runtime): a failure under CI, a skip elsewhere.
+  if (!existsSync(DICT)) {
+    if (/^(?!0$|false$).+/i.test(process.env.CI?.trim() ?? "")) assert.fail(`${DICT} is missing (apt-get install wamerican): required under CI`);
+    return void t.skip(`${DICT} is missing (apt-get install wamerican)`);
+  }
   const words = new Set(readFileSync(DICT, "utf8").split("\n").map((w) => w.toLowerCase()));
   const texts = [await lm.generate(PROMPT, { temperature: 0, maxNewTokens: 100 })];
   for (const seed of [1, 2, 3]) texts.push(await lm.generate(PROMPT, { temperature: 0.8, topK: 50, topP: 0.95, repetitionPenalty: 1.1, maxNewTokens: 100, seed }));
