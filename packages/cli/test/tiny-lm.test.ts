@@ -2,13 +2,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { needComponent } from "@tscog/runtime/testing";
 import { runCli } from "./run-cli.js";
 
 const TINY_LM = fileURLToPath(new URL("../../../../templates/tiny-lm", import.meta.url));
 const WORDS = "/usr/share/dict/american-english";
-const skipWords = !existsSync(WORDS) && !process.env.CI ? "Debian's wamerican is not installed (CI installs it)" : false;
 
-test("the README's main command: tscog predict runs the built-in model and streams English", { skip: skipWords }, async () => {
+test("the README's main command: tscog predict runs the built-in model and streams English", async (t) => {
+  if (!needComponent(t, existsSync(WORDS), "Debian's wamerican is not installed (scripts/ci-setup.sh installs it)")) return;
   const chunks: string[] = [];
   const r = await runCli(["predict", "-i", "prompt=The state of the nation", "-i", "seed=7", "-i", "max_new_tokens=60"], {
     cwd: TINY_LM,

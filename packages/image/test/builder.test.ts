@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import { gunzipSync } from "node:zlib";
 import { buildProjectImage, LayerBuilder, LayerCache, MediaType, sha256Digest, type BuildEvent, type BuildPlan } from "../src/index.js";
 import { REPO_ROOT, tempDir, tinyProject } from "./helpers.js";
 
@@ -31,6 +32,20 @@ test("same plan, different caches: same digest; the manifest and config have the
   assert.equal(a.config.created, "1970-01-01T00:00:00Z");
   assert.equal(a.config.history?.length, 2);
   for (const l of a.layers) assert.equal(sha256Digest(await readFile(l.file)), l.digest);
+});
+
+test("the config's diff_ids are the digests of the uncompressed layers, the manifest's digests those of the blobs", async (t) => {
+  const builder = new LayerBuilder({ cache: new LayerCache(await tempDir(t)) });
+  for (const image of [await builder.build(plan("b")), await builder.build(plan("b"))]) {
+    const blobs = await Promise.all(image.manifest.layers.map((d) => readFile(image.blobFile(d.digest))));
+    assert.deepEqual(image.manifest.layers.map((d) => d.digest), blobs.map((b) => sha256Digest(b)));
+    assert.deepEqual(image.manifest.layers.map((d) => d.size), blobs.map((b) => b.length));
+    assert.deepEqual(image.config.rootfs.diff_ids, blobs.map((b) => sha256Digest(gunzipSync(b))));
+    assert.deepEqual(JSON.parse(image.configBytes.toString()).rootfs.diff_ids, image.config.rootfs.diff_ids);
+    assert.equal(sha256Digest(await readFile(image.blobFile(image.configDigest))), image.configDigest);
+    assert.equal(image.size, image.configBytes.length + blobs.reduce((n, b) => n + b.length, 0));
+    assert.equal(image.uncompressedSize, image.configBytes.length + blobs.reduce((n, b) => n + gunzipSync(b).length, 0));
+  }
 });
 
 test("a changed layer changes only that layer; SOURCE_DATE_EPOCH changes the digest", async (t) => {

@@ -1,25 +1,72 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { randomBytes } from "node:crypto";
+import { after, test } from "node:test";
+import { bundlePredictor, loadPredictor, loadProject } from "@tscog/runtime";
 import { TscogError } from "@tscog/sdk";
-import { buildProjectImage, DockerArchivePublisher, DockerEnginePublisher, LayerCache, OciLayoutPublisher } from "../src/index.js";
-import { fetchWithin, needDocker, needPrograms, REPO_ROOT, run, tempDir, tinyProject } from "./helpers.js";
+import { buildProjectImage, DockerArchivePublisher, DockerEnginePublisher, IMAGE_PATHS, LayerCache, OciLayoutPublisher, type ImageResult } from "../src/index.js";
+import { fetchWithin, needComponent, needDocker, needPrograms, REPO_ROOT, run, tempDir } from "./helpers.js";
 
-async function tinyImage(dir: string) {
-  const { projectDir, serverEntry } = await tinyProject(dir);
-  return buildProjectImage({
-    projectDir, config: { predict: "predict.ts:Predictor" }, openapi: { openapi: "3.0.2" },
-    bundlePredictor: async () => ({ code: "export const bundled = true;\n" }),
-    serverEntry, resolveFrom: REPO_ROOT, cache: new LayerCache(join(dir, "cache")), sourceDateEpoch: 0,
-  });
+/** The image's real entrypoint: the CLI's serve-main (built by `npx tsc -b`). */
+const SERVE_MAIN = join(REPO_ROOT, "packages", "cli", "dist", "src", "serve-main.js");
+
+const PREDICT = `import { BasePredictor, Input, type ConcatenateIterator, type InputsOf } from "tscog";
+const inputs = { word: Input.string() };
+export class Predictor extends BasePredictor<typeof inputs> {
+  static inputs = inputs;
+  async *predict({ word }: InputsOf<typeof inputs>): ConcatenateIterator<string> {
+    for (const w of ["hello", "from", "the", "container", word]) {
+      yield w + " ";
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+`;
+
+// One build of the ~57 MB image for every test in this file: none of them depends on a cold cache.
+let shared: Promise<ImageResult> | undefined;
+let sharedDir: string | undefined;
+after(async () => {
+  if (sharedDir) await rm(sharedDir, { recursive: true, force: true });
+});
+
+/** A project served by the real tscog server (cli's serve-main), built once per file. */
+function tinyImage(): Promise<ImageResult> {
+  shared ??= (async () => {
+    assert.ok(existsSync(SERVE_MAIN), `${SERVE_MAIN} is missing: run npx tsc -b first`);
+    sharedDir = await mkdtemp(join(tmpdir(), "tscog-image-"));
+    const projectDir = join(sharedDir, "proj");
+    await mkdir(projectDir);
+    await writeFile(join(projectDir, "cog.yaml"), 'predict: "predict.ts:Predictor"\n');
+    await writeFile(join(projectDir, "predict.ts"), PREDICT);
+    const project = await loadProject(projectDir);
+    const bundle = await bundlePredictor(project, { externals: "bare", runtimeDir: IMAGE_PATHS.src, outFile: join(sharedDir, "predictor.mjs") });
+    const { openapi } = await loadPredictor(project, { bundle: bundle.file });
+    return buildProjectImage({
+      projectDir, config: project.config, openapi, bundlePredictor: async () => bundle,
+      serverEntry: SERVE_MAIN, resolveFrom: REPO_ROOT, cache: new LayerCache(join(sharedDir, "cache")), sourceDateEpoch: 0,
+    });
+  })();
+  return shared;
 }
 
-test("the image loads into Docker, runs as non-root, turns healthy and streams a prediction", async (t) => {
+/** Docker's health status of a container, polled until it leaves "starting" or `ms` pass. */
+async function healthAfterStart(container: string, ms: number): Promise<string> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const { stdout } = await run("docker", ["inspect", container, "--format", "{{.State.Health.Status}}"]);
+    const status = stdout.trim();
+    if (status !== "starting" || performance.now() > deadline) return status;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test("the image loads into Docker, runs the real server as non-root, turns healthy and streams a prediction", { timeout: 240_000 }, async (t) => {
   if (!(await needDocker(t))) return;
-  const dir = await tempDir(t);
-  const image = await tinyImage(dir);
+  const image = await tinyImage();
   const tag = `tscog-image-test-${randomBytes(4).toString("hex")}:latest`;
   const loaded = await new DockerEnginePublisher({ tags: [tag] }).publish(image);
   t.after(async () => { await run("docker", ["rmi", "-f", tag]).catch(() => {}); });
@@ -33,39 +80,49 @@ test("the image loads into Docker, runs as non-root, turns healthy and streams a
   t.after(async () => { await run("docker", ["rm", "-f", container]).catch(() => {}); });
   const { stdout: portLine } = await run("docker", ["port", container, "5000/tcp"]);
   const base = `http://${portLine.trim().split("\n")[0]}`;
-  let health: { status: string; uid: number; ort: string } | undefined;
-  for (let i = 0; i < 100 && health?.ort !== "loaded"; i++) {
+  let health: { status?: string } | undefined;
+  for (let i = 0; i < 200 && health?.status !== "READY"; i++) {
     health = await fetchWithin(`${base}/health-check`, 2000).then((r) => r.json() as Promise<typeof health>, () => undefined);
-    if (health?.ort !== "loaded") await new Promise((r) => setTimeout(r, 100));
+    if (health?.status !== "READY") await new Promise((r) => setTimeout(r, 100));
   }
   const readyMs = performance.now() - started;
-  assert.deepEqual(health, { status: "READY", uid: 1000, ort: "loaded" }, "server ready as uid 1000 with onnxruntime-node loadable");
+  if (health?.status !== "READY") {
+    const { stdout, stderr } = await run("docker", ["logs", container]).catch((e: { stdout: string; stderr: string }) => e);
+    assert.fail(`the server never answered READY (last: ${JSON.stringify(health)}); container log:\n${stdout}${stderr}`);
+  }
   t.diagnostic(`container start to READY: ${readyMs.toFixed(0)} ms`);
 
-  const res = await fetchWithin(`${base}/predictions`, 10_000, { method: "POST", headers: { accept: "text/event-stream" }, body: "{}" });
+  const res = await fetchWithin(`${base}/predictions`, 20_000, {
+    method: "POST", headers: { accept: "text/event-stream", "content-type": "application/json" }, body: JSON.stringify({ input: { word: "box" } }),
+  });
+  assert.equal(res.status, 200);
   const chunks: string[] = [];
   const decoder = new TextDecoder();
   for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) chunks.push(decoder.decode(part));
   assert.ok(chunks.length > 1, "the prediction arrived in several chunks");
-  const outputs = [...chunks.join("").matchAll(/event: output\ndata: (.*)\n/g)].map((m) => JSON.parse(m[1]));
-  assert.deepEqual(outputs, ["hello", "from", "the", "container", "export const bundled = true;"]);
+  const events = [...chunks.join("").matchAll(/event: (\w+)\n(?:id: .*\n)?data: (.*)\n/g)].map((m) => ({ event: m[1], data: JSON.parse(m[2]) }));
+  assert.deepEqual(events.filter((e) => e.event === "output").map((e) => e.data.chunk), ["hello ", "from ", "the ", "container ", "box "]);
+  const completed = events.find((e) => e.event === "completed");
+  assert.equal(completed?.data.status, "succeeded", JSON.stringify(completed));
 
   const { stdout: user } = await run("docker", ["inspect", container, "--format", "{{.Config.User}} {{.Config.WorkingDir}}"]);
   assert.equal(user.trim(), "1000:1000 /src");
-  for (let i = 0; i < 40; i++) {
-    const { stdout: h } = await run("docker", ["inspect", container, "--format", "{{.State.Health.Status}}"]);
-    if (h.trim() !== "starting") {
-      assert.equal(h.trim(), "healthy");
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 500));
+  const { stdout: inside } = await run("docker", ["exec", container, "node", "-e",
+    "import('onnxruntime-node').then((m) => console.log(process.getuid(), typeof m.InferenceSession), (e) => console.log(process.getuid(), e.message))"]);
+  assert.equal(inside.trim(), "1000 function", "runs as uid 1000 with onnxruntime-node loadable");
+
+  // The image's own HEALTHCHECK (run by Docker every 5 s) must pass against the real server: "starting" after 45 s is a failure.
+  const status = await healthAfterStart(container, 45_000);
+  if (status !== "healthy") {
+    const { stdout: log } = await run("docker", ["inspect", container, "--format", "{{json .State.Health}}"]);
+    assert.fail(`container health is "${status}", expected "healthy": ${log}`);
   }
 });
 
 test("docker-archive and OCI layout outputs are complete and readable by skopeo", async (t) => {
   if (!(await needPrograms(t, "skopeo"))) return;
   const dir = await tempDir(t);
-  const image = await tinyImage(dir);
+  const image = await tinyImage();
   const archive = join(dir, "out", "image.tar");
   await new DockerArchivePublisher({ file: archive, tags: ["tiny:v1"] }).publish(image);
   const { stdout: a } = await run("skopeo", ["inspect", `docker-archive:${archive}`]);
@@ -82,7 +139,7 @@ test("docker-archive and OCI layout outputs are complete and readable by skopeo"
 
 test("a failed write leaves nothing under the final name", async (t) => {
   const dir = await tempDir(t);
-  const image = await tinyImage(dir);
+  const image = await tinyImage();
   await writeFile(join(dir, "not-a-dir"), "x");
   await assert.rejects(new DockerArchivePublisher({ file: join(dir, "not-a-dir", "image.tar") }).publish(image),
     (err: unknown) => err instanceof TscogError && err.code === "BUILD_FAILED" && /cannot write/.test(err.message));
@@ -94,12 +151,12 @@ test("a failed write leaves nothing under the final name", async (t) => {
 
 test("disk full while writing is a clear error and leaves no half-written image", async (t) => {
   const dir = await tempDir(t);
-  const image = await tinyImage(dir);
+  const image = await tinyImage();
   const small = join(dir, "small");
   await run("mkdir", ["-p", small]);
   // A 1 MiB tmpfs fills up long before the ~57 MB image is written.
   const mounted = await run("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", small]).then(() => true, () => false);
-  if (!mounted) return t.skip("cannot mount a small tmpfs here (needs root)");
+  if (!needComponent(t, mounted, "cannot mount a small tmpfs here (needs root)")) return;
   try {
     await assert.rejects(new DockerArchivePublisher({ file: join(small, "image.tar") }).publish(image),
     (err: unknown) => err instanceof TscogError && err.code === "BUILD_FAILED" && /the disk is full/.test(err.message));

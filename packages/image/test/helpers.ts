@@ -5,6 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { TestContext } from "node:test";
+import { needComponent } from "@tscog/runtime/testing";
+
+export { needComponent };
 
 export const run = promisify(execFile);
 
@@ -19,10 +22,7 @@ export async function hasProgram(program: string): Promise<boolean> {
  */
 export async function needPrograms(t: TestContext, ...programs: string[]): Promise<boolean> {
   for (const p of programs) {
-    if (await hasProgram(p)) continue;
-    if (process.env.CI === "true") throw new Error(`${p} is required under CI (run scripts/ci-services.sh)`);
-    t.skip(`${p} is not installed (run scripts/ci-services.sh)`);
-    return false;
+    if (!needComponent(t, await hasProgram(p), `${p} is not installed (run scripts/ci-services.sh)`)) return false;
   }
   return true;
 }
@@ -31,10 +31,7 @@ export async function needPrograms(t: TestContext, ...programs: string[]): Promi
 export async function needDocker(t: TestContext): Promise<boolean> {
   if (!(await needPrograms(t, "docker"))) return false;
   const ok = await run("docker", ["info", "--format", "{{.ServerVersion}}"]).then(() => true, () => false);
-  if (ok) return true;
-  if (process.env.CI === "true") throw new Error("no Docker engine is running (run scripts/ci-services.sh)");
-  t.skip("no Docker engine is running (run scripts/ci-services.sh)");
-  return false;
+  return needComponent(t, ok, "no Docker engine is running (run scripts/ci-services.sh)");
 }
 
 /** A fresh temporary directory, removed after the test. */

@@ -6,7 +6,7 @@ import { buffer } from "node:stream/consumers";
 import { test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { deterministicGzip, normalizeEntries, tarStream, type TarEntry } from "../src/index.js";
-import { hasProgram, run, tempDir } from "./helpers.js";
+import { needPrograms, run, tempDir } from "./helpers.js";
 
 async function tarBytes(entries: TarEntry[], mtime = 0): Promise<Buffer> {
   return buffer(Readable.from(tarStream(normalizeEntries(entries), { mtime })));
@@ -31,7 +31,7 @@ test("the same entries give the same bytes; mtime is the only time in them", asy
 });
 
 test("GNU tar reads what we write, long names via PAX, modes, owners and the sticky /tmp", async (t) => {
-  if (!(await hasProgram("tar"))) return t.skip("tar not installed");
+  if (!(await needPrograms(t, "tar"))) return;
   const dir = await tempDir(t);
   const long = `${"deep/".repeat(30)}name-that-is-long.txt`;
   const big = join(dir, "big.bin");
