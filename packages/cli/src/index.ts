@@ -13,5 +13,5 @@ export type {
   InputField,
   InputFields,
 } from "@tscog/sdk";
-export { TextGenerator } from "@tscog/engine";
+export { TextGenerator, parseChatMessages } from "@tscog/engine";
 export type { ChatMessage, Detokenizer, GenerateOptions, GenerationResult, TextGeneratorOptions, Prompt, Device } from "@tscog/engine";

@@ -8,12 +8,13 @@
  * module starts itself and the code below does nothing.
  */
 import { isMainThread } from "node:worker_threads";
-import { serve, serveOptionsFromEnv } from "@tscog/server";
+import { observabilityFromEnv, serve, serveOptionsFromEnv } from "@tscog/server";
 
 if (isMainThread) {
   const env = process.env;
   serve({
     ...serveOptionsFromEnv(env),
+    observability: observabilityFromEnv(env),
     dir: env.TSCOG_PROJECT_DIR || "/src",
     host: env.TSCOG_HOST || "0.0.0.0",
     port: Number(env.PORT || 5000),

@@ -18,9 +18,35 @@ export interface CogConfig {
   predict: string;
   image?: string;
   weights?: string;
-  concurrency?: { max?: number };
+  concurrency?: { max?: number; queue_max?: number };
   environment?: string[];
-  server?: { cors_origins?: string[]; max_body_bytes?: number };
+  server?: {
+    cors_origins?: string[];
+    max_body_bytes?: number;
+    prediction_timeout?: number;
+    setup_timeout?: number;
+    public_url?: string;
+    worker_memory_mb?: number;
+    allow_private_urls?: boolean;
+    max_download_bytes?: number;
+    /** Seconds. */
+    download_timeout?: number;
+    webhook_allowed_hosts?: string[];
+  };
+  /** OpenAI's API on the same server (see `resolveOpenAiMapping`). */
+  openai?: OpenAiConfig;
+}
+
+/** The OpenAI parameters a predictor input can receive. */
+export type OpenAiParameter = "messages" | "prompt" | "max_tokens" | "temperature" | "top_p" | "seed" | "stop";
+
+/** cog.yaml's `openai` section. */
+export interface OpenAiConfig {
+  /** The model id in `/v1/models`; default the image name, else the project directory's name. */
+  model?: string;
+  owned_by?: string;
+  /** Predictor input per OpenAI parameter; an input named like the parameter needs no entry. */
+  inputs?: Partial<Record<OpenAiParameter, string>>;
 }
 
 /** The JSON Schema of cog.yaml, as shipped in `schema/cog.schema.json`. */
@@ -121,6 +147,18 @@ export function parseConfig(text: string, file: string): CogConfig {
     throw new ConfigError(text, { file, line: first.line, field: first.path.join(".") || undefined });
   }
   return value as CogConfig;
+}
+
+/** The 1-based line of the value (or, with `key`, the key) at `path` in a cog.yaml file; undefined when absent or unreadable. */
+export function configLine(file: string, path: readonly string[], key = false): number | undefined {
+  try {
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(readFileSync(file, "utf8"), { lineCounter });
+    const node = nodeFor(doc, [...path], key);
+    return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads and validates a cog.yaml file. */

@@ -1,8 +1,12 @@
-import { existsSync, statSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createWriteStream, existsSync, statSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
-import { InputError } from "@tscog/sdk";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { InputError, PredictorError } from "@tscog/sdk";
+import { outboundRequest } from "./outbound-request.js";
+import { UrlPolicyError, type UrlPolicy } from "./url-policy.js";
 
 /** Where `Path` inputs may come from: local files (CLI) or data:/http(s) URLs (server). */
 export type FileSource = "local" | "remote";
@@ -20,18 +24,45 @@ const EXT_BY_MIME: Record<string, string> = {
 };
 const MIME_BY_EXT = Object.fromEntries(Object.entries(EXT_BY_MIME).map(([m, e]) => [e, m]));
 
-/** A prediction's downloaded files, removed by `cleanup()`. */
+/** Limits and address policy for `Path` inputs given as http(s) URLs. */
+export interface DownloadOptions {
+  /** Also fetch from loopback, private, link-local and other non-public addresses (local development). Default false. */
+  allowPrivateUrls?: boolean;
+  /** Hosts fetched whatever they resolve to: exact names or IPs, or `*.example.com`. */
+  trustedHosts?: readonly string[];
+  /** Largest file, in bytes (data: URIs included). Default 100 MiB. */
+  maxBytes?: number;
+  /** Time for the whole download, redirects included, in ms; 0 for none. Default 60 s. */
+  timeoutMs?: number;
+}
+
+/** Defaults of `DownloadOptions`. */
+export const DOWNLOAD_DEFAULTS = { maxBytes: 100 * 1024 * 1024, timeoutMs: 60_000, maxRedirects: 5 } as const;
+
+/**
+ * A prediction's downloaded files, removed by `cleanup()`. Downloads stop at
+ * once when the prediction's signal aborts (the prediction is then CANCELED)
+ * or when `cleanup()` runs.
+ */
 export class InputFiles {
   #dir?: string;
+  #count = 0;
+  readonly #stop = new AbortController();
 
-  async #tempDir(): Promise<string> {
+  constructor(private readonly options: DownloadOptions = {}) {}
+
+  async #tempFile(fileName: string): Promise<string> {
     this.#dir ??= await mkdtemp(join(tmpdir(), "tscog-input-"));
-    return this.#dir;
+    // One folder per file: two URLs ending in the same name must not overwrite each other.
+    const folder = join(this.#dir, String(this.#count++));
+    await mkdir(folder);
+    return join(folder, fileName);
   }
 
-  /** Turns one `Path` input value into a local file path. */
-  async resolve(name: string, value: string, source: FileSource): Promise<string> {
-    if (/^(data|https?):/i.test(value)) return this.#download(name, value);
+  /** Turns one `Path` input value into a local file path; `signal` is the prediction's. */
+  async resolve(name: string, value: string, source: FileSource, signal?: AbortSignal): Promise<string> {
+    if (/^data:/i.test(value)) return this.#decodeDataUri(name, value);
+    if (/^https?:/i.test(value)) return this.#download(name, value, signal);
     if (source === "remote") {
       throw new InputError(`Input "${name}" must be a data: URI or an http(s) URL, got ${JSON.stringify(value.slice(0, 80))}.`, {
         field: name,
@@ -48,25 +79,112 @@ export class InputFiles {
     return file;
   }
 
-  async #download(name: string, url: string): Promise<string> {
+  async #decodeDataUri(name: string, uri: string): Promise<string> {
+    const maxBytes = this.options.maxBytes ?? DOWNLOAD_DEFAULTS.maxBytes;
     let res: Response;
     try {
-      res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
-    } catch (err: any) {
-      throw new InputError(`Input "${name}": cannot fetch ${url.slice(0, 80)}: ${err?.cause?.message ?? err?.message ?? err}.`, { field: name, cause: err });
+      res = await fetch(uri);
+    } catch (err) {
+      throw new InputError(`Input "${name}": not a valid data: URI.`, { field: name, cause: err });
     }
-    if (!res.ok) throw new InputError(`Input "${name}": fetching ${url.slice(0, 80)} gave HTTP ${res.status}.`, { field: name });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    if (bytes.length > maxBytes) throw tooLarge(name, "the data: URI", maxBytes);
     const mime = (res.headers.get("content-type") ?? "").split(";")[0]!.trim();
-    const fromUrl = url.startsWith("data:") ? "" : basename(new URL(url).pathname);
-    const fileName = fromUrl && extname(fromUrl) ? fromUrl : `${name}${EXT_BY_MIME[mime] ?? extname(fromUrl)}`;
-    const file = join(await this.#tempDir(), fileName);
-    await writeFile(file, Buffer.from(await res.arrayBuffer()));
+    const file = await this.#tempFile(`${name}${EXT_BY_MIME[mime] ?? ""}`);
+    await writeFile(file, bytes);
     return file;
   }
 
-  /** Deletes every file this prediction downloaded. */
+  async #download(name: string, url: string, signal?: AbortSignal): Promise<string> {
+    const timeoutMs = this.options.timeoutMs ?? DOWNLOAD_DEFAULTS.timeoutMs;
+    const timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+    const stop = AbortSignal.any([this.#stop.signal, ...(timeout ? [timeout] : []), ...(signal ? [signal] : [])]);
+    const origin = originOf(url);
+    try {
+      return await downloadUrl(url, stop, this.options, (contentType) => this.#tempFile(fileNameFor(name, url, contentType)));
+    } catch (err) {
+      if (signal?.aborted || this.#stop.signal.aborted) throw new PredictorError("CANCELED", "The prediction was canceled.", { cause: err });
+      const where = `Input "${name}": could not fetch the file at ${origin}`;
+      if (err instanceof UrlPolicyError) {
+        throw new InputError(`${where}: refused by the server's URL policy (only http(s) URLs on public addresses are fetched).`, { field: name, cause: err });
+      }
+      if (err instanceof DownloadRefused) throw new InputError(`${where}: ${err.message}.`, { field: name, cause: err });
+      if (timeout?.aborted) throw new InputError(`${where}: the download did not finish within ${timeoutMs / 1000} s.`, { field: name, cause: err });
+      throw new InputError(`${where}: download failed.`, { field: name, cause: err });
+    }
+  }
+
+  /** Stops downloads still running and deletes every file this prediction downloaded. */
   async cleanup(): Promise<void> {
+    this.#stop.abort();
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
+  }
+}
+
+/** A download stopped for a reason the client may be told (HTTP status, size). */
+class DownloadRefused extends Error {}
+
+const tooLarge = (name: string, what: string, maxBytes: number) =>
+  new InputError(`Input "${name}": ${what} is larger than the server's limit of ${maxBytes} bytes.`, { field: name });
+
+/** The URL's file name when it has an extension, else the input's name with one for the content type. */
+function fileNameFor(name: string, url: string, contentType: string): string {
+  const fromUrl = basename(new URL(url).pathname);
+  if (fromUrl !== "." && fromUrl !== ".." && extname(fromUrl)) return fromUrl;
+  return `${name}${EXT_BY_MIME[contentType.split(";")[0]!.trim()] ?? ""}`;
+}
+
+/** `scheme://host:port` of a URL: what error messages show (paths and queries may hold credentials). */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "(an invalid URL)";
+  }
+}
+
+/** Counts bytes through, failing once there are more than `maxBytes`. */
+function byteLimit(maxBytes: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > maxBytes) callback(new DownloadRefused(`the file is larger than the server's limit of ${maxBytes} bytes`));
+      else callback(null, chunk);
+    },
+  });
+}
+
+/**
+ * GETs `url` under the download policy, following up to 5 redirects (each hop
+ * checked again), and streams the body into the file `place(contentType)` names.
+ */
+async function downloadUrl(url: string, signal: AbortSignal, options: DownloadOptions, place: (contentType: string) => Promise<string>): Promise<string> {
+  const policy: UrlPolicy = { allowPrivate: options.allowPrivateUrls, trustedHosts: options.trustedHosts };
+  const maxBytes = options.maxBytes ?? DOWNLOAD_DEFAULTS.maxBytes;
+  let current = new URL(url);
+  for (let hop = 0; ; hop++) {
+    const res = await outboundRequest(current, { policy, signal, headers: { accept: "*/*", "user-agent": "tscog" } });
+    const status = res.statusCode ?? 0;
+    const location = res.headers.location;
+    if (status >= 300 && status < 400 && location) {
+      res.destroy();
+      if (hop >= DOWNLOAD_DEFAULTS.maxRedirects) throw new DownloadRefused(`more than ${DOWNLOAD_DEFAULTS.maxRedirects} redirects`);
+      current = new URL(location, current);
+      continue;
+    }
+    if (status < 200 || status >= 300) {
+      res.destroy();
+      throw new DownloadRefused(`the server answered HTTP ${status}`);
+    }
+    const length = Number(res.headers["content-length"]);
+    if (length > maxBytes) {
+      res.destroy();
+      throw new DownloadRefused(`the file is larger than the server's limit of ${maxBytes} bytes`);
+    }
+    const file = await place(String(res.headers["content-type"] ?? ""));
+    await pipeline(res, byteLimit(maxBytes), createWriteStream(file), { signal });
+    return file;
   }
 }
 

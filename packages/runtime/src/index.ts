@@ -1,5 +1,7 @@
 export { loadConfig, parseConfig, cogConfigSchema } from "./config.js";
-export type { CogConfig } from "./config.js";
+export type { CogConfig, OpenAiConfig, OpenAiParameter } from "./config.js";
+export { resolveOpenAiMapping, defaultModelId, OPENAI_PARAMETERS } from "./openai-mapping.js";
+export type { OpenAiMapping, InputSchemaLike } from "./openai-mapping.js";
 export { loadProject, projectEnvironment } from "./project.js";
 export type { Project } from "./project.js";
 export { bundlePredictor } from "./bundle.js";
@@ -15,4 +17,7 @@ export type { PredictorRunner, PredictOptions } from "./runner.js";
 export { withLogCapture } from "./log-capture.js";
 export type { LogSink } from "./log-capture.js";
 export { fileToDataUri, fileOutputEncoder, mapFileInputs } from "./files.js";
-export type { FileSource } from "./files.js";
+export type { FileSource, DownloadOptions } from "./files.js";
+export { DOWNLOAD_DEFAULTS } from "./files.js";
+export { isPublicAddress, isTrustedHost, checkUrl, policyLookup, UrlPolicyError, outboundRequest } from "./outbound.js";
+export type { UrlPolicy, OutboundRequestOptions } from "./outbound.js";

@@ -4,6 +4,7 @@ import { dirname, relative } from "node:path";
 import { createInputValidator, inputSchema, PredictorError, type InputField, type PredictorClass } from "@tscog/sdk";
 import { bundlePredictor } from "./bundle.js";
 import { buildOpenApi, type OpenApiDocument } from "./openapi.js";
+import { resolveOpenAiMapping, type InputSchemaLike } from "./openai-mapping.js";
 import { outputTypeOf, type OutputKind } from "./output-type.js";
 import type { Project } from "./project.js";
 import { createRunner, type PredictorRunner } from "./runner.js";
@@ -34,12 +35,13 @@ export async function loadPredictor(project: Project, options: { bundle?: string
   let mod: Record<string, unknown>;
   try {
     mod = await import(pathToFileURL(bundle).href);
-    // Imported (source map included): a bundle we compiled is no longer needed.
-    if (!prebuilt) await rm(dirname(bundle), { recursive: true, force: true });
   } catch (err: any) {
     const loc = authorLocation(err, sourceFile);
     const where = loc ? `${relative(project.dir, loc.file)}:${loc.line}:${loc.column}: ` : `${shown}: `;
     throw new PredictorError("PREDICTOR_LOAD", `${where}loading the predictor failed: ${err?.message ?? err}`, { ...loc, cause: err });
+  } finally {
+    // Imported (source map included), or failed: a bundle we compiled is no longer needed.
+    if (!prebuilt) await rm(dirname(bundle), { recursive: true, force: true });
   }
   const cls = mod[className] as PredictorClass | undefined;
   if (typeof cls !== "function" || typeof cls.prototype?.predict !== "function") {
@@ -64,6 +66,7 @@ export async function loadPredictor(project: Project, options: { bundle?: string
   const { input, enums } = inputSchema(fields);
   const output = await outputTypeOf(sourceFile, className);
   const openapi = buildOpenApi({ input, output: output.schema, enums });
+  resolveOpenAiMapping(project.config, openapi.components.schemas.Input as InputSchemaLike, { file: project.configFile, projectDir: project.dir });
   const runner = createRunner({
     predictorClass: cls,
     validator: createInputValidator(openapi.components.schemas),

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { PredictorError, Secret, takeAbortController, type InputValidator, type JsonSchema, type PredictContext, type PredictorClass } from "@tscog/sdk";
-import { holdsFiles, InputFiles, mapFileInputs, type FileSource } from "./files.js";
+import { basename, dirname, relative } from "node:path";
+import { inspect } from "node:util";
+import { InputError, PredictorError, Secret, type ErrorDetail, takeAbortController, type InputValidator, type JsonSchema, type PredictContext, type PredictorClass } from "@tscog/sdk";
+import { holdsFiles, InputFiles, mapFileInputs, type DownloadOptions, type FileSource } from "./files.js";
 import { openLogCapture, withLogCapture, type LogSink } from "./log-capture.js";
 import { authorLocation } from "./stack.js";
 
@@ -13,6 +15,8 @@ export interface PredictOptions {
   onMetric?: (name: string, value: number | string | boolean) => void;
   /** Where `Path` inputs may come from; `local` by default. */
   files?: FileSource;
+  /** Address policy, size cap and timeout for `Path` inputs given as http(s) URLs; default public addresses only, 100 MiB, 60 s. */
+  downloads?: DownloadOptions;
 }
 
 /** Runs one predictor instance: `setup()` once, then any number of predictions. */
@@ -40,23 +44,46 @@ function toIterator(v: unknown): AsyncIterator<unknown> | undefined {
   return undefined;
 }
 
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 function redactor(input: Record<string, unknown>, sink: LogSink | undefined): LogSink {
   const secrets = Object.values(input)
     .flatMap((v) => (Array.isArray(v) ? v : [v]))
     .filter((v): v is Secret => v instanceof Secret && v.value.length > 0)
     .map((s) => s.value);
+  // A long secret is masked wherever it appears. A short one ("k") is masked only as a whole
+  // word: replacing every "k" in the logs would mangle them and give the secret away.
+  const patterns = secrets.map((s) => (s.length >= 8 ? s : new RegExp(`(?<![\\p{L}\\p{N}_-])${escapeRegExp(s)}(?![\\p{L}\\p{N}_-])`, "gu")));
   return (text) => {
     let out = text;
-    for (const s of secrets) out = out.split(s).join("**********");
+    for (const p of patterns) out = typeof p === "string" ? out.split(p).join("**********") : out.replace(p, "**********");
     sink?.(out);
   };
 }
 
-function failure(code: "SETUP_FAILED" | "PREDICTION_FAILED", what: string, err: unknown, sourceFile: string): PredictorError {
+/** Text for a thrown value that is not an Error (not `[object Object]`). */
+function describeThrown(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return `a non-Error value was thrown: ${json.slice(0, 500)}`;
+  } catch {
+    // cycles, BigInts: inspect below
+  }
+  return `a non-Error value was thrown: ${inspect(value, { depth: 2, breakLength: Infinity }).slice(0, 500)}`;
+}
+
+function failure(code: "SETUP_FAILED" | "PREDICTION_FAILED", what: string, err: unknown, sourceFile: string): PredictorError | InputError {
   if (err instanceof PredictorError) return err;
+  // A predictor that rejects its input itself (`throw new InputError(...)`, from its own bundled copy of tscog) is the caller's mistake: 422 / exit 2.
+  if (code === "PREDICTION_FAILED" && err instanceof Error && (err as { code?: unknown }).code === "INVALID_INPUT") {
+    const e = err as Error & { field?: string; details?: ErrorDetail[] };
+    return new InputError(err.message, { field: e.field, details: e.details, cause: err });
+  }
   const loc = authorLocation(err, sourceFile);
-  const message = err instanceof Error ? err.message : String(err);
-  const where = loc ? `${loc.file}:${loc.line}:${loc.column}: ` : "";
+  const message = err instanceof Error ? err.message : describeThrown(err);
+  // Relative to the project: messages reach HTTP clients, who need no paths on the server.
+  const where = loc ? `${relative(dirname(sourceFile), loc.file) || basename(loc.file)}:${loc.line}:${loc.column}: ` : "";
   return new PredictorError(code, `${where}${what} failed: ${message}`, { ...loc, cause: err });
 }
 
@@ -132,9 +159,9 @@ export function createRunner(options: {
 
     validate: (input) => validator.validate(input),
 
-    async *predict(rawInput, { id = randomUUID(), signal, onLog, onMetric, files = "local" } = {}) {
+    async *predict(rawInput, { id = randomUUID(), signal, onLog, onMetric, files = "local", downloads: downloadOptions } = {}) {
       const input = validator.validate(rawInput);
-      const downloads = new InputFiles();
+      const downloads = new InputFiles(downloadOptions);
       const capture = openLogCapture(redactor(input, onLog));
       const predictor = ensureInstance();
       const abort = takeAbortController();
@@ -151,7 +178,7 @@ export function createRunner(options: {
       // (a throw, or the caller stopped iterating) aborts it so leftover work stops.
       let finished = false;
       try {
-        if (hasFileInputs) await mapFileInputs(input, properties, (value, name) => downloads.resolve(name, value, files));
+        if (hasFileInputs) await mapFileInputs(input, properties, (value, name) => downloads.resolve(name, value, files, abort.signal));
         if (abort.signal.aborted) throw canceled();
         const context: PredictContext = { id, signal: abort.signal, recordMetric: metricRecorder(onMetric) };
         let result: unknown;

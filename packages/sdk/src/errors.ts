@@ -30,6 +30,18 @@ export const ERROR_CODES = {
   CONFLICT: { http: 409, exit: 1 },
   /** The request body is over the size limit. */
   PAYLOAD_TOO_LARGE: { http: 413, exit: 2 },
+  /** The request body is not JSON (its `Content-Type` says otherwise). */
+  UNSUPPORTED_MEDIA_TYPE: { http: 415, exit: 2 },
+  /** The request's origin is not allowed (cross-origin without `--cors-origin`). */
+  FORBIDDEN: { http: 403, exit: 4 },
+  /** The prediction queue is full (`concurrency.queue_max`). */
+  QUEUE_FULL: { http: 429, exit: 1 },
+  /** The client was too slow sending its request. */
+  REQUEST_TIMEOUT: { http: 408, exit: 1 },
+  /** A prediction or setup ran past its time limit. */
+  TIMEOUT: { http: 504, exit: 1 },
+  /** The predictor produced output that JSON cannot carry (BigInt too large, cycles, functions). */
+  INVALID_OUTPUT: { http: 500, exit: 1 },
   /** The server is not ready to take predictions yet. */
   NOT_READY: { http: 503, exit: 1 },
   /** Building an image failed. */

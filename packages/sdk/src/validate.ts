@@ -81,6 +81,9 @@ function valueAt(input: unknown, field: string): unknown {
   return v;
 }
 
+/** Most problems one error lists (a reply must stay small whatever the body). */
+const MAX_REPORTED_ERRORS = 50;
+
 /**
  * Compiles a validator for the `Input` schema in an OpenAPI document's
  * `components.schemas` (as `openapi.components.schemas`). With
@@ -107,15 +110,30 @@ export function createInputValidator(schemas: Record<string, JsonSchema>, option
           details: [{ loc: ["body", "input"], msg: "must be an object", type: "type_error.dict" }],
         });
       }
+      const given = Object.keys(input);
+      if (given.length > names.length + MAX_REPORTED_ERRORS) {
+        // Hostile bodies carry hundreds of thousands of fields: refuse before validating them one by one.
+        const known = new Set(names);
+        const unknown = given.filter((n) => !known.has(n));
+        const listed = unknown.slice(0, 10).map((n) => JSON.stringify(n.slice(0, 40))).join(", ");
+        const msg = `has ${unknown.length} names that are not inputs of this predictor (${listed}, ...); allowed inputs: ${names.join(", ") || "none"}`;
+        throw new InputError(`Invalid input: ${msg}.`, { details: [{ loc: ["body", "input"], msg, type: "value_error.extra" }] });
+      }
       // Inputs are flat (primitives and lists of them): a shallow copy with lists copied is a
       // deep copy here, and much cheaper than structuredClone on the server's hot path.
-      const copy: Record<string, unknown> = {};
+      // Without a prototype: ajv would otherwise see `toString` or `constructor` inputs as given (inherited).
+      const copy: Record<string, unknown> = Object.create(null);
       for (const [name, value] of Object.entries(input)) copy[name] = Array.isArray(value) ? [...value] : value;
       if (!check(copy)) {
         const seen = new Set<string>();
         const details: ErrorDetail[] = [];
         const lines: string[] = [];
-        for (const err of check.errors ?? []) {
+        const errors = check.errors ?? [];
+        for (const err of errors) {
+          if (details.length === MAX_REPORTED_ERRORS) {
+            lines.push(`and more (${errors.length} problems in all; the first ${MAX_REPORTED_ERRORS} are listed)`);
+            break;
+          }
           const d = describe(err, names);
           const key = `${d.field}:${d.type}`;
           if (seen.has(key)) continue;
@@ -132,7 +150,8 @@ export function createInputValidator(schemas: Record<string, JsonSchema>, option
         if (typeof v === "string") copy[name] = new Secret(v);
         else if (Array.isArray(v)) copy[name] = v.map((s) => new Secret(String(s)));
       }
-      return copy;
+      // A plain object again for the predictor (own data properties, so a "__proto__" input stays an input).
+      return Object.fromEntries(Object.entries(copy));
     },
   };
 }

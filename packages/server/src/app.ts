@@ -13,18 +13,34 @@ import { errorReply } from "./http/http-errors.js";
 import type { PredictionService } from "./predictions/prediction-service.js";
 import { isStreamPath, replicateRoutes } from "./dialects/replicate/routes.js";
 import { Router } from "./http/router.js";
+import { openaiRoutes, type OpenAiRouteOptions } from "./dialects/openai/routes.js";
+import { isOpenAiPath, isOpenAiUrl, openAiErrorReply } from "./dialects/openai/errors.js";
+import type { Observability } from "./observability/observability.js";
 
 export interface AppOptions {
   service: PredictionService;
   /** When set, every route but the health probes needs `Authorization: Bearer <token>`. */
   token?: string;
+  /** Browser origins allowed (CORS). Default none: same origin only. */
   cors?: CorsOptions;
   /** Largest accepted request body, bytes. Default 16 MiB. */
   maxBodyBytes?: number;
+  /** Deepest nesting of objects and arrays in a JSON body. Default 64. */
+  maxJsonDepth?: number;
+  /** Most values in a JSON body. Default 100,000. */
+  maxJsonValues?: number;
+  /** Most object members (name: value pairs) in a JSON body. Default 10,000. */
+  maxJsonMembers?: number;
+  /** Base of absolute URLs in replies (e.g. `https://models.example.com`); default the request's scheme and Host. */
+  publicUrl?: string;
   /** Idle time before an SSE heartbeat comment, ms. Default 15 s. */
   heartbeatMs?: number;
   /** Called by `POST /shutdown`. */
   onShutdown?: () => void;
+  /** cog.yaml's `openai` section for the OpenAI routes (`/v1/chat/completions`, ...); without it they answer 404. */
+  openai?: OpenAiRouteOptions;
+  /** Metrics (`/metrics`), request logs and the playground around the routes. */
+  observability?: Observability;
 }
 
 /** The HTTP app: a handler for `HttpRequest`s, and the same as a fetch-style handler. */
@@ -45,17 +61,24 @@ export interface App {
  */
 export function createApp(options: AppOptions): App {
   const auth = new Auth(options.token);
-  const cors = new Cors(options.cors, auth.enabled);
+  const cors = new Cors(options.cors);
+  const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
+  const publicUrl = options.publicUrl?.replace(/\/+$/, "");
   const ctx: AppContext = {
     service: options.service,
     auth,
-    maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
+    maxBodyBytes,
+    bodyLimits: { maxBytes: maxBodyBytes, maxDepth: options.maxJsonDepth, maxValues: options.maxJsonValues, maxMembers: options.maxJsonMembers },
+    publicUrl,
+    openaiEnabled: options.openai?.config?.openai !== undefined,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     onShutdown: options.onShutdown,
   };
+  const publicOrigin = publicUrl ? new URL(publicUrl).origin : undefined;
   const router = new Router();
   cogRoutes(router, ctx);
   replicateRoutes(router, ctx);
+  openaiRoutes(router, ctx, options.openai);
 
   const route = async (request: HttpRequest): Promise<HttpReply> => {
     const url = parseUrl(request.url);
@@ -67,9 +90,14 @@ export function createApp(options: AppOptions): App {
     const match = router.match(request.method, path);
     if (!match) throw new TscogError("NOT_FOUND", `No route ${request.method} ${path.slice(0, 200)}; see GET / for the routes.`);
     if ("allow" in match) {
-      return errorReply(new TscogError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; allowed: ${match.allow.join(", ")}.`), {
-        allow: match.allow.join(", "),
-      });
+      const notAllowed = new TscogError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; allowed: ${match.allow.join(", ")}.`);
+      const allow = { allow: match.allow.join(", ") };
+      return isOpenAiPath(path) ? openAiErrorReply(notAllowed, { headers: allow }) : errorReply(notAllowed, allow);
+    }
+    // A browser on another site may send "simple" POSTs without a preflight: act only on our own or allowed origins.
+    const origin = request.headers.get("origin");
+    if (origin !== null && request.method !== "GET" && request.method !== "HEAD" && origin !== url.origin && origin !== publicOrigin && !cors.allows(origin)) {
+      throw new TscogError("FORBIDDEN", `Requests from the web origin ${origin.slice(0, 200)} are not allowed; start the server with --cors-origin ${origin.slice(0, 200)} (or cog.yaml server.cors_origins) to allow it.`);
     }
     if (isStreamPath(path)) {
       if (!auth.canStream(request, match.params.id ?? "", url.searchParams.get("token"))) auth.check(request);
@@ -84,7 +112,7 @@ export function createApp(options: AppOptions): App {
     try {
       reply = await route(request);
     } catch (err) {
-      reply = errorReply(err);
+      reply = isOpenAiUrl(request.url) ? openAiErrorReply(err) : errorReply(err);
     }
     Object.assign(reply.headers, cors.headers(request));
     if (request.method === "HEAD" && reply.body !== null) {
@@ -94,10 +122,11 @@ export function createApp(options: AppOptions): App {
     return reply;
   };
 
+  const observed = options.observability ? options.observability.wrap(handle, auth) : handle;
   return {
     maxBodyBytes: ctx.maxBodyBytes,
-    handle,
-    fetch: async (request) => toResponse(await handle(request)),
+    handle: observed,
+    fetch: async (request) => toResponse(await observed(request)),
   };
 }
 

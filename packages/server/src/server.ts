@@ -10,6 +10,8 @@ import type { PredictorSource } from "./predictor/predictor-worker.js";
 import { PredictionService } from "./predictions/prediction-service.js";
 import type { WebhookOptions } from "./predictions/webhook-sender.js";
 import { WorkerPredictorHost } from "./predictor/worker-predictor-host.js";
+import { Observability, WARMUP_HEADER, type ObservabilityOptions } from "./observability/observability.js";
+import type { OpenAiRouteOptions } from "./dialects/openai/routes.js";
 
 export interface ServeOptions {
   /** Project directory (cog.yaml + predict.ts). Default the current directory. */
@@ -30,16 +32,46 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Overrides cog.yaml's `concurrency.max`. */
   concurrency?: number;
-  /** How long running predictions may take to finish on shutdown, ms. Default 30 s. */
+  /** Predictions that may wait for a slot on the Replicate routes; overrides cog.yaml's `concurrency.queue_max` (default 64). */
+  queueMax?: number;
+  /** A prediction running longer fails with TIMEOUT, ms; overrides cog.yaml's `server.prediction_timeout` (default 30 min; 0 for none). */
+  predictionTimeoutMs?: number;
+  /** `setup()` running longer fails, ms; overrides cog.yaml's `server.setup_timeout` (default 10 min; 0 for none). */
+  setupTimeoutMs?: number;
+  /** Base of absolute URLs in replies (`urls.*`), e.g. `https://models.example.com`; overrides cog.yaml's `server.public_url`. */
+  publicUrl?: string;
+  /** Memory finished predictions may hold for polling and replay, bytes. Default 256 MiB. */
+  maxRetainedBytes?: number;
+  /** Heap limit of the predictor's thread, MiB; overrides cog.yaml's `server.worker_memory_mb` (default Node's). */
+  workerMemoryMb?: number;
+  /** Open connections at most. Default 4096. */
+  maxConnections?: number;
+  /** JSON bodies: deepest nesting (64), most values (100,000), most object members (10,000). */
+  jsonLimits?: { maxDepth?: number; maxValues?: number; maxMembers?: number };
+  /** Time for a client to send its request headers, ms (then 408). Default 10 s. */
+  headersTimeoutMs?: number;
+  /** Time for a client to send its whole request, ms (then 408; SSE replies are not limited). Default 30 s. */
+  requestTimeoutMs?: number;
+  /** How long running predictions may take to finish on shutdown, ms. Default 7 s (inside `docker stop`'s 10 s). */
   graceMs?: number;
   /** A canceled prediction still running after this long gets its thread restarted, ms. Default 10 s. */
   cancelTimeoutMs?: number;
   heartbeatMs?: number;
   webhook?: WebhookOptions;
+  /** Let file-input URLs and webhooks reach loopback, private and link-local addresses (local development). Default cog.yaml `server.allow_private_urls`, else false. */
+  allowPrivateUrls?: boolean;
+  /** Largest `Path` input download, bytes. Default cog.yaml `server.max_download_bytes`, else 100 MiB. */
+  maxDownloadBytes?: number;
+  /** Time for one `Path` input download, ms. Default cog.yaml `server.download_timeout`, else 60 s. */
+  downloadTimeoutMs?: number;
   /** Exit the process cleanly on SIGTERM/SIGINT (the image entrypoint and the CLI). Default false. */
   handleSignals?: boolean;
   /** Progress lines (listening, ready, shutting down). */
   log?: (line: string) => void;
+  /** `/metrics` (on by default, behind the token), request and prediction log lines (with a `logger`), the playground at `/`. */
+  observability?: ObservabilityOptions;
+  /** The OpenAI routes' mapping; default cog.yaml's `openai` section. */
+  openai?: OpenAiRouteOptions;
 }
 
 /** A running tscog server. */
@@ -52,18 +84,34 @@ export interface TscogServer {
   ready: Promise<void>;
   /** Stops accepting, lets predictions finish within the grace period, cancels the rest, closes. */
   close(options?: { graceMs?: number }): Promise<void>;
+  /** Resolves when the server has closed (after `close()`, SIGTERM or `POST /shutdown`). */
+  closed: Promise<void>;
 }
 
+const seconds = (s: number | undefined) => (s === undefined ? undefined : s * 1000);
+
 /** Server settings from cog.yaml (`concurrency.max`, `server.*`); explicit options win. */
-async function settingsFromProject(dir: string): Promise<Pick<ServeOptions, "concurrency" | "cors" | "maxBodyBytes">> {
+async function settingsFromProject(
+  dir: string,
+): Promise<Pick<ServeOptions, "concurrency" | "queueMax" | "predictionTimeoutMs" | "setupTimeoutMs" | "publicUrl" | "workerMemoryMb" | "cors" | "maxBodyBytes" | "allowPrivateUrls" | "maxDownloadBytes" | "downloadTimeoutMs" | "openai"> & { webhookAllowedHosts?: string[] }> {
   try {
     const { loadProject } = await import("@tscog/runtime");
     const { config } = await loadProject(dir);
     const origins = config.server?.cors_origins;
     return {
       concurrency: config.concurrency?.max,
+      queueMax: config.concurrency?.queue_max,
+      predictionTimeoutMs: seconds(config.server?.prediction_timeout),
+      setupTimeoutMs: seconds(config.server?.setup_timeout),
+      publicUrl: config.server?.public_url,
+      workerMemoryMb: config.server?.worker_memory_mb,
       maxBodyBytes: config.server?.max_body_bytes,
       cors: origins?.length ? { origins: origins.includes("*") ? "*" : origins } : undefined,
+      allowPrivateUrls: config.server?.allow_private_urls,
+      maxDownloadBytes: config.server?.max_download_bytes,
+      downloadTimeoutMs: config.server?.download_timeout === undefined ? undefined : config.server.download_timeout * 1000,
+      webhookAllowedHosts: config.server?.webhook_allowed_hosts,
+      openai: { config: { openai: config.openai, image: config.image }, projectDir: dir },
     };
   } catch {
     return {}; // the worker reports config problems as SETUP_FAILED
@@ -83,46 +131,88 @@ export async function serve(options: ServeOptions = {}): Promise<TscogServer> {
   const log = options.log ?? (() => {});
   const dir = options.dir ?? process.cwd();
   const source: PredictorSource = options.source ?? { kind: "project", dir };
-  const host = options.predictorHost ?? new WorkerPredictorHost({ source, workerUrl: options.workerUrl });
   const fromProject = source.kind === "project" ? await settingsFromProject(source.dir) : {};
-  const concurrency = options.concurrency ?? fromProject.concurrency;
-  const service = new PredictionService({ host, concurrency, webhook: options.webhook, cancelTimeoutMs: options.cancelTimeoutMs });
+  // Outbound requests made for clients (file-input URLs, webhooks) go to public addresses unless allowed.
+  const allowPrivateUrls = options.allowPrivateUrls ?? fromProject.allowPrivateUrls ?? false;
+  const downloads = {
+    allowPrivateUrls,
+    maxBytes: options.maxDownloadBytes ?? fromProject.maxDownloadBytes,
+    timeoutMs: options.downloadTimeoutMs ?? fromProject.downloadTimeoutMs,
+  };
+  const webhook = { ...options.webhook, allowPrivateUrls, allowedHosts: options.webhook?.allowedHosts ?? fromProject.webhookAllowedHosts };
+  if (webhook.authToken && !webhook.allowedHosts?.length) log("WEBHOOK_AUTH_TOKEN is set but no webhook hosts are allowed (server.webhook_allowed_hosts): webhooks go without it");
+  const workerMemoryMb = options.workerMemoryMb ?? fromProject.workerMemoryMb;
+  const host = options.predictorHost ?? new WorkerPredictorHost({ source, workerUrl: options.workerUrl, downloads, memoryMb: workerMemoryMb });
+  const service = new PredictionService({
+    host,
+    concurrency: options.concurrency ?? fromProject.concurrency,
+    queueMax: options.queueMax ?? fromProject.queueMax,
+    webhook,
+    cancelTimeoutMs: options.cancelTimeoutMs,
+    predictionTimeoutMs: options.predictionTimeoutMs ?? fromProject.predictionTimeoutMs,
+    setupTimeoutMs: options.setupTimeoutMs ?? fromProject.setupTimeoutMs,
+    store: options.maxRetainedBytes === undefined ? undefined : { maxFinishedBytes: options.maxRetainedBytes },
+  });
   let closing: Promise<void> | undefined;
   let running: RunningServer | undefined;
+  let markClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
   const close = (opts: { graceMs?: number } = {}) => {
     closing ??= (async () => {
       log("shutting down: finishing running predictions");
-      running?.server.close();
-      running?.server.closeIdleConnections();
-      await service.shutdown({ graceMs: opts.graceMs ?? options.graceMs ?? 30_000 });
-      await running?.close();
+      // No new connections; idle keep-alive ones close now, busy ones after their reply.
+      running?.drain();
+      // Every prediction ends (finished, canceled, or failed when it ignores the cancel), so every open stream gets its terminal event.
+      await service.shutdown({ graceMs: opts.graceMs ?? options.graceMs ?? 7_000 });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([running?.close(), new Promise((r) => (timer = setTimeout(r, 1_000)))]);
+      clearTimeout(timer);
       running?.server.closeAllConnections();
+      markClosed();
     })();
     return closing;
   };
+  const observability = new Observability(service, options.observability);
+  for (const observer of observability.observers) service.observe(observer);
   const app = createApp({
     service,
+    observability,
     token: options.token,
     cors: options.cors ?? fromProject.cors,
     maxBodyBytes: options.maxBodyBytes ?? fromProject.maxBodyBytes,
     heartbeatMs: options.heartbeatMs,
+    publicUrl: options.publicUrl ?? fromProject.publicUrl,
+    maxJsonDepth: options.jsonLimits?.maxDepth,
+    maxJsonValues: options.jsonLimits?.maxValues,
+    maxJsonMembers: options.jsonLimits?.maxMembers,
+    openai: options.openai ?? fromProject.openai,
     onShutdown: () => void close().then(() => options.handleSignals && process.exit(0)),
   });
-  running = await listen(app, { host: options.host, port: options.port, trustProxy: options.trustProxy });
+  running = await listen(app, { host: options.host, port: options.port, trustProxy: options.trustProxy,
+    maxConnections: options.maxConnections,
+    headersTimeoutMs: options.headersTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+  });
   log(`listening on ${running.url}`);
   const ready = service.start().then(async () => {
     // Warm-up: exercise the request path once so the first real request is not the slow one.
     for (const path of ["/health-check", "/openapi.json", "/v1/predictions/warmup"]) {
-      const res = await app.fetch(new Request(`http://localhost${path}`, options.token ? { headers: { authorization: `Bearer ${options.token}` } } : {}));
+      const headers: Record<string, string> = { [WARMUP_HEADER]: "1", ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) };
+      const res = await app.fetch(new Request(`http://localhost${path}`, { headers }));
       await res.body?.cancel();
     }
     const health = service.health();
     log(health.status === "SETUP_FAILED" ? `setup failed:\n${health.setup.logs}` : "ready");
   });
   if (options.handleSignals) {
-    const onSignal = () => void close().then(() => process.exit(0));
-    process.once("SIGTERM", onSignal);
-    process.once("SIGINT", onSignal);
+    let signals = 0;
+    // The first signal shuts down gracefully; a second one (Ctrl-C again) exits at once.
+    const onSignal = () => {
+      if (++signals > 1) process.exit(130);
+      void close().then(() => process.exit(0));
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
   }
-  return { url: running.url, port: running.port, app, service, ready, close };
+  return { url: running.url, port: running.port, app, service, ready, close, closed };
 }

@@ -164,14 +164,14 @@ test("bad requests: 400, 422 with detail, 404, 405, 413 — all JSON", async () 
   assert.equal((await huge.json()).code, "PAYLOAD_TOO_LARGE");
 });
 
-test("beyond concurrency.max: fast 409 with Retry-After", async () => {
+test("beyond concurrency.max: 409 with Retry-After, without waiting for a slot", async () => {
   const ids = await Promise.all(
     [1, 2].map(async () => (await (await postJson(`${server.url}/predictions`, { input: { mode: "hang" } }, { prefer: "respond-async" })).json()).id),
   );
-  const t0 = performance.now();
   const res = await postJson(`${server.url}/predictions`, { input: { mode: "echo" } });
   assert.equal(res.status, 409);
-  assert.ok(performance.now() - t0 < 200);
+  // Answered while both slots are still taken: the request did not wait for one.
+  for (const id of ids) assert.equal((await (await fetch(`${server.url}/predictions/${id}`)).json()).status, "processing");
   assert.equal(res.headers.get("retry-after"), "1");
   assert.equal((await fetch(`${server.url}/health-check`).then((r) => r.json())).status, "BUSY");
   assert.equal((await fetch(`${server.url}/readyz`)).status, 503);
@@ -181,17 +181,16 @@ test("beyond concurrency.max: fast 409 with Retry-After", async () => {
   }
 });
 
-test("health-check stays fast while the predictor saturates its thread", async () => {
-  const res = await postJson(`${server.url}/predictions`, { input: { mode: "spin", n: 20, delay_ms: 20 } }, { prefer: "respond-async" });
+test("health-check answers while the predictor saturates its thread", async () => {
+  // 300 chunks of 20 ms busy loops: the predictor's thread is never idle for 6 s.
+  const res = await postJson(`${server.url}/predictions`, { input: { mode: "spin", n: 300, delay_ms: 20 } }, { prefer: "respond-async" });
   const { id } = await res.json();
-  const times: number[] = [];
-  for (let i = 0; i < 40; i++) {
-    const t0 = performance.now();
-    await (await fetch(`${server.url}/health-check`)).json();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  assert.ok(times[Math.floor(times.length * 0.95)] < 50, `p95 ${times[Math.floor(times.length * 0.95)]}ms`);
+  for (let i = 0; i < 20; i++) assert.ok(["READY", "BUSY"].includes((await (await fetch(`${server.url}/health-check`)).json()).status));
+  // Event order, not time: those answers came back while the prediction was still computing
+  // (speed under load is measured in scripts/bench-server.mjs).
+  const during = await (await fetch(`${server.url}/predictions/${id}`)).json();
+  assert.equal(during.status, "processing");
+  assert.ok(during.output.length < 300);
   await fetch(`${server.url}/predictions/${id}/cancel`, { method: "POST" });
 });
 

@@ -2,6 +2,7 @@
  * The three clients users already have, unmodified: the `replicate` npm
  * package, curl, and a browser EventSource from another origin (headless Chromium).
  */
+import { needComponent } from "@tscog/runtime/testing";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -62,11 +63,7 @@ test("replicate npm client: run, stream, predictions.get and cancel", async () =
 });
 
 test("curl -N prints the stream as it arrives", async (t) => {
-  if (!existsSync("/usr/bin/curl")) {
-    if (process.env.CI === "true") assert.fail("/usr/bin/curl is missing (apt-get install -y curl)");
-    t.skip("curl not installed");
-    return;
-  }
+  if (!needComponent(t, existsSync("/usr/bin/curl"), "/usr/bin/curl is missing (apt-get install -y curl)")) return;
   const p = await (await postJson(`${server.url}/v1/predictions`, { version: "x", input: { mode: "tokens", n: 3, delay_ms: 10 }, stream: true }, { authorization: `Bearer ${TOKEN}` })).json();
   const stdout = await new Promise<string>((resolve, reject) =>
     execFile("curl", ["-sS", "-N", "-H", "Accept: text/event-stream", p.urls.stream], { timeout: 20_000 }, (err, out) => (err ? reject(err) : resolve(out))),
@@ -77,11 +74,7 @@ test("curl -N prints the stream as it arrives", async (t) => {
 });
 
 test("browser EventSource(urls.stream, {withCredentials: true}) from another origin", async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.CI === "true") assert.fail(`${CHROMIUM} is missing (apt-get install -y chromium)`);
-    t.skip(`${CHROMIUM} not installed`);
-    return;
-  }
+  if (!needComponent(t, existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install -y chromium)`)) return;
   const { chromium } = await import("playwright-core");
   const profile = mkdtempSync(join(tmpdir(), "tscog-chromium-"));
   // A fresh --user-data-dir: playwright takes it as launchPersistentContext's first argument.

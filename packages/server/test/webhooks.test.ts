@@ -31,7 +31,7 @@ before(async () => {
   });
   await new Promise<void>((r) => hook.listen(0, "127.0.0.1", r));
   hookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`;
-  server = await startFake({}, { concurrency: 4, webhook: { authToken: "hook-secret", throttleMs: 100, retryDelaysMs: [20, 20, 20] } });
+  server = await startFake({}, { concurrency: 4, webhook: { authToken: "hook-secret", allowedHosts: ["127.0.0.1"], throttleMs: 100, retryDelaysMs: [20, 20, 20] } });
 });
 after(async () => {
   await server.close({ graceMs: 100 });
@@ -51,7 +51,9 @@ test("async prediction: start, throttled output, completed; bearer token sent", 
   const res = await postJson(`${server.url}/predictions`, { input: { mode: "tokens", n: 50, delay_ms: 10 }, webhook: hookUrl }, { prefer: "respond-async" });
   assert.equal(res.status, 202);
   await waitFor(() => hits.some((h) => h.body.status === "succeeded"));
-  assert.equal(hits[0].body.status, "starting");
+  // Cog sends the start webhook when the prediction starts running.
+  assert.equal(hits[0].body.status, "processing");
+  assert.ok(hits[0].body.started_at);
   assert.ok(hits.every((h) => h.auth === "Bearer hook-secret"));
   const last = hits.at(-1)!.body;
   assert.equal(last.status, "succeeded");

@@ -48,7 +48,14 @@ async function predict(flags: PredictFlags): Promise<number> {
     const chunks: unknown[] = [];
     const metrics: Record<string, unknown> = {};
     const onMetric = (name: string, value: unknown) => (metrics[name] = value);
-    const run = loaded.runner.predict(input, { id: randomUUID(), signal: controller.signal, onLog, onMetric, files: "local" });
+    // Local and trusted: URLs may point at private addresses, as with curl; size and time limits from cog.yaml.
+    const server = project.config.server;
+    const downloads = {
+      allowPrivateUrls: true,
+      maxBytes: server?.max_download_bytes,
+      timeoutMs: server?.download_timeout === undefined ? undefined : server.download_timeout * 1000,
+    };
+    const run = loaded.runner.predict(input, { id: randomUUID(), signal: controller.signal, onLog, onMetric, files: "local", downloads });
     let step = await run.next();
     while (!step.done) {
       chunks.push(step.value);

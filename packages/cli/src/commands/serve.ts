@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { execa } from "execa";
 import { TscogError } from "@tscog/sdk";
-import { serve, serveOptionsFromEnv } from "@tscog/server";
+import { observabilityFromEnv, publicUrl, serve, serveOptionsFromEnv } from "@tscog/server";
 import { collect, projectDirOption, runAction } from "../command-helpers.js";
 import { startImage } from "../image-container.js";
 
@@ -13,8 +13,29 @@ interface ServeFlags {
   corsOrigin: string[];
   concurrency?: string;
   maxBodyBytes?: string;
-  grace: string;
+  grace?: string;
+  queueMax?: string;
+  predictionTimeout?: string;
+  setupTimeout?: string;
+  publicUrl?: string;
+  workerMemory?: string;
   image?: string;
+  allowPrivateUrls?: boolean;
+  maxDownloadBytes?: string;
+  downloadTimeout?: string;
+  webhookAllowedHost: string[];
+  logFormat?: string;
+  logLevel?: string;
+  metrics?: string;
+  playground: boolean;
+}
+
+function checkedPublicUrl(value: string): string {
+  try {
+    return publicUrl(value);
+  } catch (err) {
+    throw new TscogError("BAD_REQUEST", `--public-url: ${(err as Error).message}.`);
+  }
 }
 
 function integer(name: string, value: string, min: number): number {
@@ -24,21 +45,49 @@ function integer(name: string, value: string, min: number): number {
 }
 
 /**
- * Resolves on the first SIGINT or SIGTERM. The listeners stay registered
- * (`on`, not `once`): execa's signal-exit re-raises a signal that no other
- * listener is left to handle, which would kill the process mid-cleanup.
+ * Resolves on the first SIGINT or SIGTERM; a second one exits at once (130).
+ * The listeners stay registered (`on`, not `once`): execa's signal-exit
+ * re-raises a signal that no other listener is left to handle, which would
+ * kill the process mid-cleanup.
  */
 function untilSignal(): Promise<void> {
+  let signals = 0;
   return new Promise((resolve) => {
-    process.on("SIGTERM", () => resolve());
-    process.on("SIGINT", () => resolve());
+    const onSignal = () => {
+      if (++signals > 1) {
+        process.stderr.write("tscog serve: second signal, exiting without waiting\n");
+        process.exit(130);
+      }
+      resolve();
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
   });
+}
+
+/** A number of seconds >= 0 from a flag, as ms. */
+function secondsFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new TscogError("BAD_REQUEST", `--${name} must be a number of seconds >= 0, got ${JSON.stringify(value)}.`);
+  return n * 1000;
+}
+
+/** The container's log and metrics settings: the flags, else text logs when this terminal shows them. */
+function imageLogEnv(flags: ServeFlags): Record<string, string> {
+  const env: Record<string, string> = { TSCOG_LOG_FORMAT: flags.logFormat ?? process.env.TSCOG_LOG_FORMAT ?? (process.stdout.isTTY ? "text" : "json") };
+  const level = flags.logLevel ?? process.env.TSCOG_LOG_LEVEL;
+  if (level) env.TSCOG_LOG_LEVEL = level;
+  const metrics = flags.metrics ?? process.env.TSCOG_METRICS;
+  if (metrics) env.TSCOG_METRICS = metrics;
+  if (!flags.playground) env.TSCOG_PLAYGROUND = "0";
+  return env;
 }
 
 /** `tscog serve --image REF`: runs the built image in Docker with its output here, until Ctrl-C. */
 async function serveImage(flags: ServeFlags): Promise<number> {
   const signal = untilSignal();
-  const container = await startImage(flags.image!, { host: flags.host, port: integer("port", flags.port, 0) });
+  const container = await startImage(flags.image!, { host: flags.host, port: integer("port", flags.port, 0), env: imageLogEnv(flags) });
   const logs = execa("docker", ["logs", "-f", container.id], { stdio: ["ignore", "inherit", "inherit"], reject: false });
   process.stderr.write(`tscog serve: ${flags.image} is ready at ${container.url} (container ${container.id.slice(0, 12)}); Ctrl-C stops it\n`);
   await signal;
@@ -59,10 +108,21 @@ async function serveCommand(flags: ServeFlags): Promise<number> {
     cors: flags.corsOrigin.length ? { origins: flags.corsOrigin.includes("*") ? "*" : flags.corsOrigin } : env.cors,
     concurrency: flags.concurrency ? integer("concurrency", flags.concurrency, 1) : env.concurrency,
     maxBodyBytes: flags.maxBodyBytes ? integer("max-body-bytes", flags.maxBodyBytes, 1) : env.maxBodyBytes,
-    graceMs: integer("grace", flags.grace, 0) * 1000,
+    graceMs: secondsFlag("grace", flags.grace) ?? env.graceMs,
+    queueMax: flags.queueMax ? integer("queue-max", flags.queueMax, 0) : env.queueMax,
+    predictionTimeoutMs: secondsFlag("prediction-timeout", flags.predictionTimeout) ?? env.predictionTimeoutMs,
+    setupTimeoutMs: secondsFlag("setup-timeout", flags.setupTimeout) ?? env.setupTimeoutMs,
+    publicUrl: flags.publicUrl ? checkedPublicUrl(flags.publicUrl) : env.publicUrl,
+    workerMemoryMb: flags.workerMemory ? integer("worker-memory", flags.workerMemory, 64) : env.workerMemoryMb,
+    allowPrivateUrls: flags.allowPrivateUrls || env.allowPrivateUrls,
+    maxDownloadBytes: flags.maxDownloadBytes ? integer("max-download-bytes", flags.maxDownloadBytes, 1) : env.maxDownloadBytes,
+    downloadTimeoutMs: secondsFlag("download-timeout", flags.downloadTimeout) ?? env.downloadTimeoutMs,
+    webhook: flags.webhookAllowedHost.length ? { ...env.webhook, allowedHosts: flags.webhookAllowedHost } : env.webhook,
     log: (line) => process.stderr.write(`tscog serve: ${line}\n`),
+    observability: observabilityFromEnv(process.env, flags),
   });
-  const stopped = untilSignal().then(() => server.close());
+  // Ends on a signal, or when a client's POST /shutdown closed the server.
+  const stopped = Promise.race([untilSignal().then(() => server.close()), server.closed]);
   await server.ready;
   await stopped;
   return 0;
@@ -82,7 +142,20 @@ export function registerServe(program: Command): void {
     .option("--cors-origin <origin>", "allow a browser origin with credentials (repeatable; * for any)", collect, [])
     .option("--concurrency <n>", "predictions at once (default cog.yaml concurrency.max, else 1)")
     .option("--max-body-bytes <n>", "largest request body (default 16 MiB)")
-    .option("--grace <seconds>", "on SIGTERM, how long running predictions may finish", "30")
+    .option("--grace <seconds>", "on SIGTERM, how long running predictions may finish (default 7, inside docker stop's 10)")
+    .option("--queue-max <n>", "predictions that may wait for a slot on the Replicate routes (default cog.yaml concurrency.queue_max, else 64)")
+    .option("--prediction-timeout <seconds>", "fail a prediction that runs longer (default cog.yaml server.prediction_timeout, else 1800; 0 for none)")
+    .option("--setup-timeout <seconds>", "fail setup() that runs longer (default cog.yaml server.setup_timeout, else 600; 0 for none)")
+    .option("--public-url <url>", "base of absolute URLs in replies (urls.*), e.g. https://models.example.com (default: the request's Host)")
+    .option("--worker-memory <MiB>", "heap limit of the predictor's thread (default cog.yaml server.worker_memory_mb, else Node's)")
+    .option("--allow-private-urls", "let file-input URLs and webhooks reach loopback, private and link-local addresses (local development)")
+    .option("--max-download-bytes <n>", "largest file fetched for a file input given as a URL (default cog.yaml server.max_download_bytes, else 100 MiB)")
+    .option("--download-timeout <seconds>", "time a file input's download may take (default cog.yaml server.download_timeout, else 60; 0 for none)")
+    .option("--webhook-allowed-host <host>", "the only hosts webhooks go to, and the only ones that get $WEBHOOK_AUTH_TOKEN (repeatable; *.example.com for subdomains)", collect, [])
     .option("--image <ref>", "serve this built image from the local Docker engine instead of the project")
+    .addOption(new Option("--log-format <format>", "log lines on stdout: text, or json (one object per line) (default $TSCOG_LOG_FORMAT, else text on a terminal, json otherwise)").choices(["text", "json"]))
+    .addOption(new Option("--log-level <level>", "least severe log lines shown (default $TSCOG_LOG_LEVEL, else info)").choices(["debug", "info", "warn", "error"]))
+    .addOption(new Option("--metrics <mode>", "GET /metrics (Prometheus): on (needs the token when one is set), public, or off (default $TSCOG_METRICS, else on)").choices(["on", "public", "off"]))
+    .option("--no-playground", "do not serve the web playground at /")
     .action(runAction(serveCommand));
 }

@@ -1,6 +1,8 @@
 /** What route modules share. */
 import { TscogError } from "@tscog/sdk";
 import type { Auth } from "../http/auth.js";
+import { readJson, type JsonBody, type JsonBodyLimits } from "../http/json-body.js";
+import type { HttpRequest } from "../http/http.js";
 import type { PredictionService } from "../predictions/prediction-service.js";
 import { WEBHOOK_EVENTS } from "../predictions/webhook-sender.js";
 
@@ -8,7 +10,13 @@ export interface AppContext {
   service: PredictionService;
   auth: Auth;
   maxBodyBytes: number;
+  /** Limits on JSON bodies (bytes, depth, values). */
+  bodyLimits: JsonBodyLimits;
   heartbeatMs: number;
+  /** Base of absolute URLs in replies (`urls.*`); default the request's own scheme and Host. */
+  publicUrl?: string;
+  /** True when cog.yaml enables the OpenAI routes (the index lists them). */
+  openaiEnabled?: boolean;
   /** Called by `POST /shutdown`. */
   onShutdown?: () => void;
 }
@@ -16,7 +24,18 @@ export interface AppContext {
 /** Prediction ids: what Cog and Replicate generate, and what a URL segment can carry safely. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
 
-export function checkId(id: string): string {
+/** Reads the request's JSON body within the app's limits. */
+export function readBody(ctx: AppContext, request: HttpRequest): Promise<JsonBody> {
+  return readJson(request, ctx.bodyLimits);
+}
+
+/** Checks a prediction id from a path or a body (`id` must be a string there). */
+export function checkId(id: unknown): string {
+  if (typeof id !== "string") {
+    throw new TscogError("INVALID_INPUT", `id must be a string of 1–128 letters, digits, '.', '_', '~' or '-', got ${typeof id === "object" ? (Array.isArray(id) ? "a list" : "an object") : JSON.stringify(id)}.`, {
+      details: [{ loc: ["body", "id"], msg: "must be a string", type: "type_error.str" }],
+    });
+  }
   if (!ID_PATTERN.test(id)) {
     throw new TscogError("BAD_REQUEST", `Invalid prediction id ${JSON.stringify(id.slice(0, 140))}: use 1–128 letters, digits, '.', '_', '~' or '-'.`);
   }

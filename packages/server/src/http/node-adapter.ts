@@ -10,13 +10,18 @@ import { TscogError } from "@tscog/sdk";
 import type { App } from "../app.js";
 import { Cancellation } from "../predictions/cancellation.js";
 import type { HttpReply, HttpRequest, TextStream } from "./http.js";
-import { errorReply, payloadTooLarge } from "./http-errors.js";
+import { errorReply, jsonReply } from "./http-errors.js";
+import { payloadTooLarge } from "./json-body.js";
 
 /** Node's `(req, res)` listener for an app. */
-export function toNodeListener(app: App, options: { trustProxy?: boolean } = {}): (req: IncomingMessage, res: ServerResponse) => void {
+export function toNodeListener(
+  app: App,
+  options: { trustProxy?: boolean; isDraining?: () => boolean } = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
   const trustProxy = options.trustProxy ?? false;
+  const isDraining = options.isDraining ?? (() => false);
   return (req, res) => {
-    void handle(app, req, res, trustProxy).catch((err) => {
+    void handle(app, req, res, trustProxy, isDraining).catch((err) => {
       if (!res.headersSent) write(res, errorReply(err));
       else res.destroy();
     });
@@ -85,7 +90,11 @@ class NodeRequest implements HttpRequest {
   }
 }
 
-async function handle(app: App, req: IncomingMessage, res: ServerResponse, trustProxy: boolean): Promise<void> {
+async function handle(app: App, req: IncomingMessage, res: ServerResponse, trustProxy: boolean, isDraining: () => boolean): Promise<void> {
+  if (isDraining()) res.shouldKeepAlive = false;
+  if (!req.headers.host && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+    return write(res, errorReply(new TscogError("BAD_REQUEST", "An HTTP/1.1 request needs a Host header.")));
+  }
   // Behind a TLS-terminating proxy, absolute URLs (Replicate's `urls`) must use the client's scheme and host.
   // The app parses the URL (and answers 400 when it is malformed).
   const proto = trustProxy && firstHeader(req.headers["x-forwarded-proto"]) === "https" ? "https" : "http";
@@ -163,6 +172,12 @@ async function writeStream(res: ServerResponse, reply: HttpReply, body: TextStre
 export interface ListenOptions {
   host?: string;
   port?: number;
+  /** Time for a client to send its request headers, ms; then 408. Default 10 s. */
+  headersTimeoutMs?: number;
+  /** Time for a client to send its whole request (headers and body), ms; then 408. SSE replies are not limited. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Open connections at most; more are refused. Default 4096. */
+  maxConnections?: number;
   /** Build request URLs from `X-Forwarded-Proto` / `X-Forwarded-Host` (behind a trusted proxy). */
   trustProxy?: boolean;
 }
@@ -173,18 +188,46 @@ export interface RunningServer {
   /** `http://host:port`. */
   url: string;
   port: number;
+  /** Stops accepting and closes idle keep-alive connections now and each connection after its current reply. */
+  drain(): void;
   close(): Promise<void>;
 }
 
 /** Serves `app` over HTTP/1.1; resolves when listening. */
 export function listen(app: App, options: ListenOptions = {}): Promise<RunningServer> {
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 30_000 }, toNodeListener(app, { trustProxy: options.trustProxy }));
-  // Requests Node cannot parse still get a JSON error body.
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  // Once shutting down, replies close their connection instead of keeping it alive.
+  let draining = false;
+  const server = createServer(
+    {
+      // Above the 60 s idle timeout of common load balancers, so they never reuse a connection we just closed.
+      keepAliveTimeout: 65_000,
+      headersTimeout,
+      requestTimeout: Math.max(headersTimeout, options.requestTimeoutMs ?? 30_000),
+      // How often Node checks those timeouts (its default, 30 s, lets slow clients stay that much longer).
+      connectionsCheckingInterval: 1_000,
+      // Answered by the app with a JSON body instead of Node's bare 400.
+      requireHostHeader: false,
+    },
+    toNodeListener(app, { trustProxy: options.trustProxy, isDraining: () => draining }),
+  );
+  server.maxConnections = options.maxConnections ?? 4096;
+  // Requests Node cannot parse, or that come too slowly, still get a JSON error body.
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || (err as { code?: string }).code === "ECONNRESET") return void socket.destroy();
-    const tooBig = err.code === "HPE_HEADER_OVERFLOW";
-    const body = JSON.stringify({ code: tooBig ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", detail: `Malformed HTTP request (${err.code ?? "parse error"}).` });
-    socket.end(`HTTP/1.1 ${tooBig ? "431 Request Header Fields Too Large" : "400 Bad Request"}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    const [status, code, detail] =
+      err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? ["408 Request Timeout", "REQUEST_TIMEOUT", "The request was not received in time."]
+        : err.code === "HPE_HEADER_OVERFLOW"
+          ? ["431 Request Header Fields Too Large", "PAYLOAD_TOO_LARGE", "The request headers are too large."]
+          : ["400 Bad Request", "BAD_REQUEST", `Malformed HTTP request (${err.code ?? "parse error"}).`];
+    const body = JSON.stringify({ code, detail });
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
+  // `Expect` other than 100-continue: Node would answer a bare 417.
+  server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
+    const detail = `Unsupported Expect header ${JSON.stringify(String(req.headers.expect).slice(0, 100))}; only 100-continue is supported.`;
+    write(res, jsonReply(417, { code: "BAD_REQUEST", detail }, { connection: "close" }));
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -196,6 +239,11 @@ export function listen(app: App, options: ListenOptions = {}): Promise<RunningSe
         server,
         url: `http://${host}:${addr.port}`,
         port: addr.port,
+        drain: () => {
+          draining = true;
+          server.close();
+          server.closeIdleConnections();
+        },
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());

@@ -18,6 +18,7 @@ export class ChunkLog {
   /** Index of each segment's first chunk. */
   readonly #firsts: number[] = [];
   #count = 0;
+  #bytes = 0;
   /** Segment of the last lookup: reads are mostly sequential. */
   #last = 0;
   /** `toArray()`'s result so far (extended, never rebuilt). */
@@ -27,11 +28,17 @@ export class ChunkLog {
     return this.#count;
   }
 
+  /** About how much memory the chunks hold (for retention by size). */
+  get approxBytes(): number {
+    return this.#bytes;
+  }
+
   appendText(batch: TextBatch): void {
     if (batch.ends.length === 0) return;
     this.#segments.push({ text: batch });
     this.#firsts.push(this.#count);
     this.#count += batch.ends.length;
+    this.#bytes += batch.text.length * 2 + batch.ends.length * 8;
   }
 
   appendValues(values: unknown[]): void {
@@ -39,6 +46,7 @@ export class ChunkLog {
     this.#segments.push({ values });
     this.#firsts.push(this.#count);
     this.#count += values.length;
+    for (const v of values) this.#bytes += approxBytes(v);
   }
 
   /** Chunk `index` (0 ≤ index < length). */
@@ -79,4 +87,11 @@ export class ChunkLog {
     if (flat.length < this.#count) this.forEach(flat.length, this.#count, (chunk) => flat.push(chunk));
     return flat;
   }
+}
+
+/** About how many bytes a JSON value takes in memory (strings count twice: UTF-16). */
+export function approxBytes(value: unknown): number {
+  if (typeof value === "string") return value.length * 2 + 16;
+  if (value === null || typeof value !== "object") return 16;
+  return (JSON.stringify(value)?.length ?? 0) * 2 + 16;
 }

@@ -5,7 +5,7 @@
 
 import type { OutputKind } from "@tscog/runtime";
 import { Cancellation } from "./cancellation.js";
-import { ChunkLog } from "./chunk-log.js";
+import { approxBytes, ChunkLog } from "./chunk-log.js";
 import { EventKind, isTextBatch, type EventBatch } from "./event-batch.js";
 import { floorIndex } from "./floor-index.js";
 
@@ -38,7 +38,12 @@ const TRANSITIONS: Record<PredictionStatus, PredictionStatus[]> = {
 
 export interface PredictionOptions {
   id: string;
+  /** What the predictor receives. */
   input: Record<string, unknown>;
+  /** What clients see of the input (secrets masked); default `input`. */
+  publicInput?: Record<string, unknown>;
+  /** Bytes the request took (for retention by size); default 0. */
+  inputBytes?: number;
   outputKind: OutputKind;
   webhook?: string;
   webhookEventsFilter?: string[];
@@ -81,7 +86,11 @@ const isoOrNull = (ms: number | undefined) => (ms === undefined ? null : isoTime
  */
 export class Prediction {
   readonly id: string;
+  /** What the predictor receives; never sent to clients (see `publicInput`). */
   readonly input: Record<string, unknown>;
+  /** The input as clients see it: secrets masked. */
+  readonly publicInput: Record<string, unknown>;
+  readonly inputBytes: number;
   readonly outputKind: OutputKind;
   readonly webhook?: string;
   readonly webhookEventsFilter?: string[];
@@ -120,6 +129,8 @@ export class Prediction {
   constructor(options: PredictionOptions) {
     this.id = options.id;
     this.input = options.input;
+    this.publicInput = options.publicInput ?? options.input;
+    this.inputBytes = options.inputBytes ?? 0;
     this.outputKind = options.outputKind;
     this.webhook = options.webhook;
     this.webhookEventsFilter = options.webhookEventsFilter;
@@ -224,6 +235,12 @@ export class Prediction {
     if (this.outputKind === "value") return this.value;
     if (this.status === "starting") return null;
     return this.#outputs?.toArray() ?? [];
+  }
+
+  /** About how much memory this prediction holds: input, output, logs (for retention by size). */
+  get approxBytes(): number {
+    const output = this.outputKind === "value" ? approxBytes(this.value) : (this.#outputs?.approxBytes ?? 0);
+    return 1024 + this.inputBytes + output + this.logs.length * 2 + (this.error?.length ?? 0) * 2;
   }
 
   /** Events in the log. */
@@ -339,7 +356,7 @@ export class Prediction {
   toJSON(): Record<string, unknown> {
     return {
       id: this.id,
-      input: this.input,
+      input: this.publicInput,
       output: this.output,
       logs: this.logs,
       error: this.error,

@@ -3,7 +3,13 @@
  * `output` and `logs` at most once per throttle interval (trailing edge), in
  * order, without ever holding up the prediction or its streams. The terminal
  * webhook is retried with backoff on 429, 5xx and network errors.
+ *
+ * Webhook URLs come from clients, so they follow the outbound-address policy
+ * of `@tscog/runtime`: public addresses only (unless `allowPrivateUrls`), or
+ * only the operator's `allowedHosts` when given; redirects are not followed;
+ * the auth token goes to allowed hosts only.
  */
+import { isTrustedHost, outboundRequest, UrlPolicyError, type UrlPolicy } from "@tscog/runtime/outbound";
 import type { Prediction } from "./prediction.js";
 
 /** Webhook event kinds, as `webhook_events_filter` names them. */
@@ -12,15 +18,22 @@ export type WebhookEvent = "start" | "output" | "logs" | "completed";
 export const WEBHOOK_EVENTS: readonly WebhookEvent[] = ["start", "output", "logs", "completed"];
 
 export interface WebhookOptions {
-  /** Sent as `Authorization: Bearer <token>` (Cog reads `WEBHOOK_AUTH_TOKEN`). */
+  /** Sent as `Authorization: Bearer <token>` to `allowedHosts` only (Cog reads `WEBHOOK_AUTH_TOKEN`). */
   authToken?: string;
+  /**
+   * Hosts webhooks may go to, whatever they resolve to: exact names or IPs, or
+   * `*.example.com` for subdomains. When given, other hosts get no webhooks.
+   * Default: any host on a public address, without the auth token.
+   */
+  allowedHosts?: readonly string[];
+  /** Also send webhooks to loopback, private and link-local addresses (local development). Default false. */
+  allowPrivateUrls?: boolean;
   /** Minimum gap between `output`/`logs` webhooks, ms. Default 500. */
   throttleMs?: number;
   /** Waits before each retry of the terminal webhook, ms. Default 0.5 s … 30 s, six tries. */
   retryDelaysMs?: number[];
   /** Per-request timeout, ms. Default 10 s. */
   timeoutMs?: number;
-  fetch?: typeof fetch;
 }
 
 /** Per-prediction webhook sender. */
@@ -74,22 +87,35 @@ export class WebhookSender {
 
   private async send(body: string, terminal: boolean): Promise<void> {
     const delays = terminal ? (this.options.retryDelaysMs ?? [500, 1000, 2000, 4000, 8000, 16000]) : [];
-    const doFetch = this.options.fetch ?? fetch;
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (this.options.authToken) headers.authorization = `Bearer ${this.options.authToken}`;
+    let url: URL;
+    try {
+      url = new URL(this.url);
+    } catch {
+      return;
+    }
+    const allowedHosts = this.options.allowedHosts?.length ? this.options.allowedHosts : undefined;
+    const allowed = allowedHosts !== undefined && isTrustedHost(url, { trustedHosts: allowedHosts });
+    if (allowedHosts && !allowed) return;
+    const policy: UrlPolicy = allowed ? { trustedHosts: allowedHosts } : { allowPrivate: this.options.allowPrivateUrls };
+    const headers: Record<string, string | number> = { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+    if (allowed && this.options.authToken) headers.authorization = `Bearer ${this.options.authToken}`;
     for (let attempt = 0; ; attempt++) {
       let retryable: boolean;
       try {
-        const res = await doFetch(this.url, {
+        const res = await outboundRequest(url, {
+          policy,
           method: "POST",
           headers,
           body,
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
         });
-        await res.body?.cancel().catch(() => undefined);
-        retryable = res.status === 429 || res.status >= 500;
+        res.resume();
+        const status = res.statusCode ?? 0;
+        // 3xx included: redirects are not followed (they could lead anywhere, token and all).
+        retryable = status === 429 || status >= 500;
         if (!retryable) return;
-      } catch {
+      } catch (err) {
+        if (err instanceof UrlPolicyError) return;
         retryable = true;
       }
       if (attempt >= delays.length) return;

@@ -3,9 +3,13 @@
  * runs the predictor in a worker thread (`WorkerPredictorHost`), tests may use
  * `InProcessPredictorHost` with a fake runner.
  */
+import { inspect } from "node:util";
+import { TscogError } from "@tscog/sdk";
+import type { DownloadOptions } from "@tscog/runtime";
 import type { Cancellation } from "../predictions/cancellation.js";
 import { EventBatcher, type EventBatch } from "../predictions/event-batch.js";
 import type { OutputKind } from "../predictions/prediction.js";
+import { toJsonOutput } from "./json-output.js";
 
 /** The subset of `@tscog/runtime`'s `PredictorRunner` the server needs. */
 export interface RunnerLike {
@@ -18,6 +22,7 @@ export interface RunnerLike {
       onLog?(text: string): void;
       onMetric?(name: string, value: number | string | boolean): void;
       files?: "local" | "remote";
+      downloads?: DownloadOptions;
     },
   ): AsyncGenerator<unknown, unknown, undefined>;
 }
@@ -70,6 +75,8 @@ export interface DriveOptions {
   maxDelayMs?: number;
   /** Turns `Path` outputs (local files) into what clients receive (data: URIs). */
   encodeOutput?: (value: unknown) => Promise<unknown>;
+  /** Address policy, size cap and timeout for `Path` inputs given as URLs (`@tscog/runtime` defaults otherwise). */
+  downloads?: DownloadOptions;
 }
 
 /**
@@ -117,19 +124,22 @@ export async function drivePrediction(
   const onAbort = () => (aborted = true);
   cancellation.addEventListener("abort", onAbort);
   let iterator: AsyncGenerator<unknown, unknown, undefined> | undefined;
+  let chunks = 0;
   try {
     if (aborted) return { status: "canceled" };
     // HTTP clients send files as data: URIs or URLs, never as paths on this machine.
-    iterator = runner.predict(job.input, { id: job.id, signal: cancellation.signal, onLog, onMetric, files: "remote" });
+    iterator = runner.predict(job.input, { id: job.id, signal: cancellation.signal, onLog, onMetric, files: "remote", downloads: options.downloads });
     const encode = options.encodeOutput;
     for (;;) {
       const step = await iterator.next();
       if (step.done) {
         flush();
         if (aborted) return { status: "canceled" };
-        return { status: "succeeded", value: encode ? await encode(step.value) : step.value };
+        const value = encode ? await encode(step.value) : step.value;
+        return { status: "succeeded", value: value === undefined ? null : toJsonOutput(value, "the return value") };
       }
-      batcher.output(encode ? await encode(step.value) : step.value);
+      batcher.output(toJsonOutput(encode ? await encode(step.value) : step.value, `output chunk ${chunks}`));
+      chunks++;
       if (aborted) {
         batcher.clear();
         await iterator.return(undefined).catch(() => undefined);
@@ -154,8 +164,9 @@ export async function drivePrediction(
   } catch (err) {
     flush();
     if (aborted) return { status: "canceled" };
+    if (iterator && err instanceof TscogError && err.code === "INVALID_OUTPUT") await iterator.return(undefined).catch(() => undefined);
     const e = err as { message?: unknown; code?: unknown; details?: unknown };
-    const message = err instanceof Error ? err.message : typeof e?.message === "string" ? e.message : String(err);
+    const message = err instanceof Error ? err.message : typeof e?.message === "string" ? e.message : describeThrown(err);
     return {
       status: "failed",
       error: message,
@@ -165,6 +176,18 @@ export async function drivePrediction(
   } finally {
     cancellation.removeEventListener("abort", onAbort);
   }
+}
+
+/** What a predictor threw that is not an Error, as text (not `[object Object]`). */
+export function describeThrown(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return `${typeof value === "object" && value !== null ? "a non-Error object" : "a non-Error value"} was thrown: ${json.slice(0, 500)}`;
+  } catch {
+    // a cycle or a BigInt: fall through
+  }
+  return `a non-Error value was thrown: ${inspect(value, { depth: 2, breakLength: Infinity }).slice(0, 500)}`;
 }
 
 /** Runs the predictor on the server's own thread. For tests and fakes. */

@@ -7,6 +7,7 @@
  * that includes it can use its own URL as the worker URL.
  */
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
+import type { DownloadOptions } from "@tscog/runtime";
 import { Cancellation } from "../predictions/cancellation.js";
 import type { EventBatch } from "../predictions/event-batch.js";
 import { drivePrediction, type LoadedPredictorLike } from "./predictor-host.js";
@@ -66,7 +67,13 @@ function send(message: FromWorker): void {
 
 /** The worker's main loop. Starts automatically when this file is a worker's entry. */
 export async function runPredictorWorker(): Promise<void> {
-  const source = (workerData as { source: PredictorSource }).source;
+  const { source, downloads } = workerData as { source: PredictorSource; downloads?: DownloadOptions };
+  // A promise the predictor forgot to handle would kill the thread, losing every running prediction
+  // and chunks already yielded: report it on the server's stderr instead.
+  process.on("unhandledRejection", (reason) => {
+    const text = reason instanceof Error ? (reason.stack ?? reason.message) : String(reason);
+    process.stderr.write(`tscog: the predictor left a promise rejection unhandled: ${text}\n`);
+  });
   let loaded: LoadedPredictorLike;
   try {
     loaded = await loadFrom(source);
@@ -101,7 +108,7 @@ export async function runPredictorWorker(): Promise<void> {
           input: msg.input,
           cancellation,
           onEvents: (batch) => send({ t: "events", id: msg.id, batch }),
-        }, { encodeOutput }).then((result) => {
+        }, { encodeOutput, downloads }).then((result) => {
           running.delete(msg.id);
           send({ t: "result", id: msg.id, ...result });
         });

@@ -1,5 +1,6 @@
 /** Runs the predictor in a worker thread so the HTTP event loop stays responsive. */
 import { Worker } from "node:worker_threads";
+import type { DownloadOptions } from "@tscog/runtime";
 import type { HostJob, HostResult, PredictorHost } from "./predictor-host.js";
 import type { OutputKind } from "../predictions/prediction.js";
 import type { FromWorker, PredictorSource, ToWorker } from "./predictor-worker.js";
@@ -10,6 +11,10 @@ export interface WorkerPredictorHostOptions {
   workerUrl?: URL | string;
   /** Environment for the predictor; default the server's. */
   env?: Record<string, string | undefined>;
+  /** Address policy, size cap and timeout for `Path` inputs given as URLs. */
+  downloads?: DownloadOptions;
+  /** Heap limit of the predictor's thread, MiB (`resourceLimits.maxOldGenerationSizeMb`). Default Node's. */
+  memoryMb?: number;
 }
 
 interface Pending {
@@ -39,14 +44,25 @@ export class WorkerPredictorHost implements PredictorHost {
   load(): Promise<{ openapi: Record<string, unknown>; outputKind: OutputKind }> {
     const url = this.options.workerUrl ?? new URL("./predictor-worker.js", import.meta.url);
     const worker = new Worker(url, {
-      workerData: { tscogPredictorWorker: true, source: this.options.source },
-      env: this.options.env ?? process.env,
+      workerData: { tscogPredictorWorker: true, source: this.options.source, downloads: this.options.downloads },
+      // ONNX Runtime's threads do not spin here: spinning took the cores the HTTP thread and the
+      // clients need per token; one stream through the server went from 0.63x to 0.85x of
+      // in-process speed without it (medians of 10 rounds, `node scripts/bench-llm.mjs --only one`).
+      env: { TSCOG_ORT_SPINNING: "0", ...(this.options.env ?? process.env) },
       stdout: false,
       stderr: false,
+      ...(this.options.memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb } } : {}),
     });
     this.worker = worker;
     worker.on("message", (msg: FromWorker) => this.onMessage(msg));
-    worker.on("error", (err) => this.died(worker, `the predictor crashed: ${err.message}`));
+    worker.on("error", (err: Error & { code?: string }) =>
+      this.died(
+        worker,
+        err.code === "ERR_WORKER_OUT_OF_MEMORY"
+          ? `the predictor ran out of memory (its thread's heap limit is ${this.options.memoryMb ?? "Node's default"} MiB; raise server.worker_memory_mb)`
+          : `the predictor crashed: ${err.message}`,
+      ),
+    );
     worker.on("exit", (code) => this.died(worker, this.terminateReason ?? `the predictor's worker exited with code ${code}`));
     return new Promise((resolve, reject) => (this.loadWaiter = { resolve, reject }));
   }

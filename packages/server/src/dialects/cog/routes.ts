@@ -4,11 +4,11 @@
  * or SSE (`Accept: text/event-stream`).
  */
 import { TscogError } from "@tscog/sdk";
-import { checkId, webhookFields, type AppContext } from "../app-context.js";
+import { checkId, readBody, webhookFields, type AppContext } from "../app-context.js";
 import { predictionEventStream, SSE_HEADERS } from "../../predictions/event-stream.js";
 import { renderCogEvents } from "./events.js";
 import { emptyReply, type HttpReply, type HttpRequest } from "../../http/http.js";
-import { jsonReply, readJsonBody } from "../../http/http-errors.js";
+import { jsonReply } from "../../http/http-errors.js";
 import { whenAborted } from "../../predictions/cancellation.js";
 import { prefersAsync, wantsEventStream } from "../../http/negotiate.js";
 import { Prediction } from "../../predictions/prediction.js";
@@ -58,6 +58,7 @@ export function cogRoutes(router: Router, ctx: AppContext): void {
       predictions_url: "/predictions",
       predictions_idempotent_url: "/predictions/{prediction_id}",
       predictions_cancel_url: "/predictions/{prediction_id}/cancel",
+      ...(ctx.openaiEnabled ? { openai_models_url: "/v1/models", openai_chat_completions_url: "/v1/chat/completions", openai_completions_url: "/v1/completions" } : {}),
     }),
   );
   router.on("GET", "/health-check", () => jsonReply(200, service.health()));
@@ -66,9 +67,10 @@ export function cogRoutes(router: Router, ctx: AppContext): void {
     const health = service.health();
     return jsonReply(health.status === "DEFUNCT" || health.status === "SETUP_FAILED" ? 503 : 200, health);
   });
+  // Kubernetes restarts the container when this fails: a setup that failed or timed out, a predictor that cannot come back.
   router.on("GET", "/livez", () => {
     const health = service.health();
-    return jsonReply(health.status === "DEFUNCT" ? 503 : 200, health);
+    return jsonReply(health.status === "DEFUNCT" || health.status === "SETUP_FAILED" ? 503 : 200, health);
   });
   router.on("GET", "/readyz", () => {
     const health = service.health();
@@ -86,12 +88,10 @@ export function cogRoutes(router: Router, ctx: AppContext): void {
   });
 
   router.on("POST", "/predictions", async (request) => {
-    const body = await readJsonBody(request, ctx.maxBodyBytes);
-    const id = body.id === undefined || body.id === null ? undefined : checkId(String(body.id));
-    if (id !== undefined && service.get(id) && !service.get(id)!.isTerminal()) {
-      throw new TscogError("CONFLICT", `A prediction with id ${id} is already running; use PUT /predictions/${id} to re-attach.`);
-    }
-    const prediction = service.create({ id, input: body.input ?? {}, ...webhookFields(body) });
+    const { body, bytes } = await readBody(ctx, request);
+    const id = body.id === undefined || body.id === null ? undefined : checkId(body.id);
+    // An id already in use (running or finished) is a CONFLICT from the service, never a silent replacement.
+    const prediction = service.create({ id, input: body.input ?? {}, inputBytes: bytes, ...webhookFields(body) });
     return negotiatePrediction(ctx, request, prediction, { owner: true });
   });
 
@@ -103,10 +103,16 @@ export function cogRoutes(router: Router, ctx: AppContext): void {
 
   router.on("PUT", "/predictions/:id", async (request, params) => {
     const id = checkId(params.id);
-    const body = await readJsonBody(request, ctx.maxBodyBytes);
+    const { body, bytes } = await readBody(ctx, request);
     const existing = service.get(id);
-    if (existing) return negotiatePrediction(ctx, request, existing, { owner: false });
-    const prediction = service.create({ id, input: body.input ?? {}, ...webhookFields(body) });
+    if (existing) {
+      // Idempotent re-attach, as Cog's PUT: only for the same input.
+      if (!sameJson(existing.input, body.input ?? {})) {
+        throw new TscogError("CONFLICT", `Prediction ${id} exists with a different input; PUT with the same input re-attaches, a new id starts a new prediction.`);
+      }
+      return negotiatePrediction(ctx, request, existing, { owner: false });
+    }
+    const prediction = service.create({ id, input: body.input ?? {}, inputBytes: bytes, ...webhookFields(body) });
     return negotiatePrediction(ctx, request, prediction, { owner: true });
   });
 
@@ -115,4 +121,15 @@ export function cogRoutes(router: Router, ctx: AppContext): void {
     if (!prediction) throw new TscogError("NOT_FOUND", `No prediction with id ${params.id}.`);
     return jsonReply(200, {});
   });
+}
+
+/** JSON equality of two inputs, ignoring key order. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => Object.hasOwn(b, k) && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

@@ -3,20 +3,20 @@
  * `Prefer: wait`), get, cancel, list, and the SSE stream at `urls.stream`.
  */
 import { TscogError } from "@tscog/sdk";
-import { checkId, webhookFields, type AppContext } from "../app-context.js";
+import { checkId, readBody, webhookFields, type AppContext } from "../app-context.js";
 import { predictionEventStream, SSE_HEADERS } from "../../predictions/event-stream.js";
 import { renderReplicateEvents } from "./events.js";
 import type { HttpRequest } from "../../http/http.js";
-import { jsonReply, readJsonBody } from "../../http/http-errors.js";
+import { jsonReply } from "../../http/http-errors.js";
 import { whenAborted } from "../../predictions/cancellation.js";
 import { delay, preferWaitSeconds, wantsEventStream } from "../../http/negotiate.js";
 import { Prediction } from "../../predictions/prediction.js";
 import type { Router } from "../../http/router.js";
 
-/** The base URL clients used to reach us (scheme + Host of the request). */
-function baseUrl(request: HttpRequest): string {
-  return new URL(request.url).origin;
-}
+/** Most predictions in one page of `GET /v1/predictions` (Replicate's page size). */
+const PAGE_SIZE = 100;
+/** About the most bytes of predictions one page holds (a page is never empty). */
+const PAGE_BYTES = 8 * 1024 * 1024;
 
 /** Replicate's prediction JSON for `prediction`, with absolute URLs under `base`. */
 export function replicateJson(prediction: Prediction, base: string, streamToken: string): Record<string, unknown> {
@@ -25,7 +25,7 @@ export function replicateJson(prediction: Prediction, base: string, streamToken:
     id: prediction.id,
     model: prediction.extra.model ?? "",
     version: prediction.extra.version ?? "",
-    input: prediction.input,
+    input: prediction.publicInput,
     logs: prediction.logs,
     output: prediction.output,
     data_removed: false,
@@ -47,19 +47,25 @@ export function replicateJson(prediction: Prediction, base: string, streamToken:
 /** Registers the `/v1` routes. */
 export function replicateRoutes(router: Router, ctx: AppContext): void {
   const { service, auth } = ctx;
+  // The configured public URL, else the scheme and Host the client used (spoofable: set --public-url when it matters).
+  const baseUrl = (request: HttpRequest) => ctx.publicUrl ?? new URL(request.url).origin;
   const json = (request: HttpRequest, p: Prediction, status = 200) =>
     jsonReply(status, replicateJson(p, baseUrl(request), auth.streamToken(p.id)));
 
   const create = async (request: HttpRequest, extra: Record<string, unknown>) => {
-    const body = await readJsonBody(request, ctx.maxBodyBytes);
+    const { body, bytes } = await readBody(ctx, request);
     if (body.version !== undefined && typeof body.version !== "string") {
       throw new TscogError("INVALID_INPUT", "version must be a string.", {
         details: [{ loc: ["body", "version"], msg: "must be a string", type: "type_error.str" }],
       });
     }
     const base = baseUrl(request);
+    // Replicate's API never refuses a prediction for being busy: beyond concurrency.max it waits (status starting).
     const prediction = service.create({
       input: body.input ?? {},
+      inputBytes: bytes,
+      queue: true,
+      dialect: "replicate",
       ...webhookFields(body),
       extra: { ...extra, ...(typeof body.version === "string" ? { version: body.version } : {}) },
       serialize: (p) => replicateJson(p, base, auth.streamToken(p.id)),
@@ -84,12 +90,16 @@ export function replicateRoutes(router: Router, ctx: AppContext): void {
     create(request, { model: `${params.owner}/${params.name}` }),
   );
 
+  // Newest first, in pages with next/previous cursors as Replicate's list.
   router.on("GET", "/v1/predictions", (request) => {
-    const results = service.store
-      .all()
-      .reverse()
-      .map((p) => replicateJson(p, baseUrl(request), auth.streamToken(p.id)));
-    return jsonReply(200, { previous: null, next: null, results });
+    const url = new URL(request.url);
+    const cursor = url.searchParams.get("cursor");
+    if (cursor !== null && !/^\d{1,15}$/.test(cursor)) throw new TscogError("BAD_REQUEST", "cursor must be a value from a previous page's next or previous URL.");
+    const page = service.store.page({ cursor, limit: PAGE_SIZE, maxBytes: PAGE_BYTES });
+    const base = baseUrl(request);
+    const link = (c: string | null) => (c === null ? null : `${base}/v1/predictions?cursor=${c}`);
+    const results = page.results.map((p) => replicateJson(p, base, auth.streamToken(p.id)));
+    return jsonReply(200, { previous: link(page.previous), next: link(page.next), results });
   });
 
   const stream = (request: HttpRequest, id: string) => {
