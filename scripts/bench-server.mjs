@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmarks @tscog/server (build first: npx tsc -b packages/server).
 //   node scripts/bench-server.mjs            # all benchmarks
-//   node scripts/bench-server.mjs sse latency seq health many
+//   node scripts/bench-server.mjs sse latency seq health many metrics openai
 //   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" node scripts/bench-server.mjs sse   # profile the server
 // The server runs in a child process (so its memory can be measured) on the
 // fake predictor in packages/server/dist/test/fixtures/fake-predictor.js,
@@ -464,9 +464,167 @@ async function benchMany() {
   console.log("1000 concurrent streams", results.many);
 }
 
+/**
+ * The cost of /metrics (prom-client, fed per prediction and per event batch):
+ * sequential trivial predictions and one 100,000-chunk SSE stream on fresh
+ * servers with metrics on (the default) and off, alternating so load drift
+ * hits both; best of each. Ratios are on/off throughput (1 = free).
+ */
+async function benchMetrics() {
+  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+  const N = Number(process.env.BENCH_N ?? 100_000);
+  const seq = { on: [], off: [] };
+  const stream = { on: [], off: [] };
+  // Server CPU (main thread) per prediction and per stream: steadier than wall time on a shared machine.
+  const seqCpuUs = { on: [], off: [] };
+  const streamCpuMs = { on: [], off: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const mode of r % 2 ? ["off", "on"] : ["on", "off"]) {
+      process.env.BENCH_METRICS = mode;
+      const server = await startServer({ outputKind: "value" }, 1);
+      const cpuBefore = threadCpuMs(server.child.pid);
+      const { perSec, n } = await sequentialPosts(server.url, "/predictions", { input: { mode: "value", text: "k" } }, {
+        seconds: 3,
+        warmup: 2000,
+        check: (text) => {
+          if (!text.includes('"succeeded"')) throw new Error(text);
+        },
+      });
+      seq[mode].push(perSec);
+      seqCpuUs[mode].push(+((cpuSplit(server.child.pid, cpuBefore, threadCpuMs(server.child.pid)).main * 1000) / (n + 2000)).toFixed(1));
+      await server.stop();
+      const { rounds, cpu } = await sseRounds(await startServer({}, 1), { mode: "tokens", n: N }, N, 2, 3);
+      stream[mode].push(Math.min(...rounds));
+      streamCpuMs[mode].push(cpu.serverMain);
+    }
+  }
+  delete process.env.BENCH_METRICS;
+  const best = { seqOn: Math.max(...seq.on), seqOff: Math.max(...seq.off), sseOn: Math.min(...stream.on), sseOff: Math.min(...stream.off) };
+  const least = (xs) => Math.min(...xs);
+  results.metrics = {
+    sequentialPerSec: { on: best.seqOn, off: best.seqOff, ratio: +(best.seqOn / best.seqOff).toFixed(3), all: seq },
+    sequentialServerCpuUsPerPrediction: { on: least(seqCpuUs.on), off: least(seqCpuUs.off), ratio: +(least(seqCpuUs.off) / least(seqCpuUs.on)).toFixed(3), all: seqCpuUs },
+    sseStreamMs: { chunks: N, on: +best.sseOn.toFixed(1), off: +best.sseOff.toFixed(1), ratio: +(best.sseOff / best.sseOn).toFixed(3), all: stream },
+    sseServerMainCpuMsPerStream: { on: least(streamCpuMs.on), off: least(streamCpuMs.off), ratio: +(least(streamCpuMs.off) / least(streamCpuMs.on)).toFixed(3), all: streamCpuMs },
+  };
+  console.log("metrics on vs off", JSON.stringify(results.metrics));
+}
+
+/** POSTs `body` to an OpenAI streaming route; calls onData(payload) per `data:` line; resolves after `data: [DONE]`. */
+function openAiStream(url, body, onData) {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(data) } }, (res) => {
+      let finished = false;
+      const parser = new SseParser((_event, payload) => {
+        if (payload === "[DONE]") finished = true;
+        else onData(payload);
+      });
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => {
+        parser.push(chunk, 0);
+        if (finished) {
+          res.destroy();
+          resolve();
+        }
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
+/**
+ * The OpenAI stream next to the Replicate stream on one server, rounds
+ * interleaved: the built-in model (same prompt, seed and tokens through both
+ * routes; the text is checked equal), and a project yielding BENCH_N tiny
+ * chunks (the routes' own cost per chunk). Ratio = Replicate time / OpenAI time.
+ */
+async function benchOpenAi() {
+  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+  const WARMUP = 2;
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  // The server's main-thread CPU per stream (10 ms resolution): steadier than wall time on a shared machine.
+  const mainCpuMs = (server) => threadCpuMs(server.child.pid).get(server.child.pid) ?? 0;
+  const compare = async (server, rounds, replicateInput, openAiBody, check) => {
+    const times = { replicate: [], openai: [] };
+    const cpu = { replicate: 0, openai: 0 };
+    const viaReplicate = async () => {
+      const { body: p } = await httpJson(`${server.url}/v1/predictions`, "POST", { input: replicateInput });
+      const chunks = [];
+      await sse(p.urls.stream, (event, data) => event === "output" && chunks.push(data));
+      return chunks;
+    };
+    const viaOpenAi = async () => {
+      const chunks = [];
+      await openAiStream(`${server.url}/v1/completions`, openAiBody, (payload) => {
+        // The text alone, without parsing the whole chunk (as the Replicate side reads data: as is): the server is measured, not JSON.parse.
+        const at = payload.indexOf('"text":');
+        if (at < 0) return;
+        const text = JSON.parse(payload.slice(at + 7, payload.indexOf(',"logprobs"', at)));
+        if (text) chunks.push(text);
+      });
+      return chunks;
+    };
+    const timed = async (route, fn, measured) => {
+      const cpu0 = mainCpuMs(server);
+      const t0 = performance.now();
+      const chunks = await fn();
+      if (measured) {
+        times[route].push(performance.now() - t0);
+        cpu[route] += mainCpuMs(server) - cpu0;
+      }
+      return chunks;
+    };
+    for (let r = 0; r < WARMUP + rounds; r++) {
+      const measured = r >= WARMUP;
+      // Alternate which route goes first (ABBA), so drifts in the VM's speed fall on both.
+      let a, b;
+      if (r % 2 === 0) (a = await timed("replicate", viaReplicate, measured)), (b = await timed("openai", viaOpenAi, measured));
+      else (b = await timed("openai", viaOpenAi, measured)), (a = await timed("replicate", viaReplicate, measured));
+      check(a, b);
+    }
+    await server.stop();
+    // Each round's two streams ran back to back: the median of their ratios is the steadiest comparison.
+    const paired = times.replicate.map((t, i) => t / times.openai[i]);
+    return {
+      replicateMs: { best: +Math.min(...times.replicate).toFixed(1), median: +median(times.replicate).toFixed(1) },
+      openAiMs: { best: +Math.min(...times.openai).toFixed(1), median: +median(times.openai).toFixed(1) },
+      ratioBest: +(Math.min(...times.replicate) / Math.min(...times.openai)).toFixed(3),
+      ratioMedian: +(median(times.replicate) / median(times.openai)).toFixed(3),
+      ratioPairedMedian: +median(paired).toFixed(3),
+      serverMainCpuMsPerStream: { replicate: +(cpu.replicate / rounds).toFixed(1), openai: +(cpu.openai / rounds).toFixed(1), ratio: +(cpu.replicate / cpu.openai).toFixed(3) },
+    };
+  };
+  const sameText = (a, b) => {
+    if (a.join("") !== b.join("") || a.length !== b.length) throw new Error(`the routes differ: ${a.length} vs ${b.length} chunks`);
+  };
+
+  const TOKENS = Number(process.env.BENCH_TOKENS ?? 256);
+  const tinyLm = new URL("templates/tiny-lm", root).pathname;
+  const model = await compare(
+    await startServer(tinyLm, 1, "--project-child"),
+    ROUNDS,
+    { prompt: "The state of the nation", max_new_tokens: TOKENS, seed: 1 },
+    { prompt: "The state of the nation", max_tokens: TOKENS, seed: 1, stream: true },
+    sameText,
+  );
+
+  const N = Number(process.env.BENCH_N ?? 100_000);
+  const dir = benchProject("Tokens");
+  writeFileSync(join(dir, "cog.yaml"), `predict: "predict.ts:Tokens"\nopenai:\n  inputs:\n    prompt: text\n    max_tokens: n\n`);
+  const chunks = await compare(await startServer(dir, 1, "--project-child"), ROUNDS, { n: N }, { prompt: "", max_tokens: N, stream: true }, (a, b) => {
+    sameText(a, b);
+    if (b.length !== N) throw new Error(`openai stream got ${b.length} chunks`);
+  });
+  results.openai = { tinyLm: { tokens: TOKENS, rounds: ROUNDS, ...model }, chunks: { chunks: N, rounds: ROUNDS, ...chunks } };
+  console.log("openai stream vs replicate stream", JSON.stringify(results.openai, null, 1));
+}
+
 async function main() {
   const which = process.argv.slice(2);
-  const all = { sse: benchSse, latency: benchLatency, seq: benchSequential, health: benchHealth, many: benchMany };
+  const all = { sse: benchSse, latency: benchLatency, seq: benchSequential, health: benchHealth, many: benchMany, metrics: benchMetrics, openai: benchOpenAi };
   for (const [name, fn] of Object.entries(all)) if (!which.length || which.includes(name)) await fn();
   agent.destroy();
   console.log(JSON.stringify({ node: process.version, cpus: (await import("node:os")).cpus().length, results }, null, 2));
@@ -526,6 +684,8 @@ if (process.argv[2] === "--bare-child") {
   const server = await serve({
     source: { kind: "module", url: FAKE, exportName: "load", options: fake },
     concurrency: Number(process.argv[4] ?? 1),
+    // `node scripts/bench-server.mjs metrics` compares the default (metrics on) with everything off.
+    ...(process.env.BENCH_METRICS === "off" ? { observability: { metrics: "off", playground: false } } : {}),
   });
   await server.ready;
   process.stdout.write(`${server.url}\n`);

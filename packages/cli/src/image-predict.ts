@@ -37,6 +37,9 @@ export async function predictInImage(flags: ImagePredictFlags): Promise<number> 
   const onSigint = () => controller.abort();
   process.on("SIGINT", onSigint);
   try {
+    // What setup() printed in the container, as a local `tscog predict` shows it.
+    const health = (await (await fetch(`${container.url}/health-check`)).json()) as { setup?: { logs?: string } };
+    if (health.setup?.logs) process.stderr.write(health.setup.logs.endsWith("\n") ? health.setup.logs : `${health.setup.logs}\n`);
     const openapi = (await (await fetch(`${container.url}/openapi.json`)).json()) as { components: { schemas: Record<string, JsonSchema> } };
     const schemas = openapi.components.schemas;
     const input = parseCliInputs(flags.input, schemas, flags.json ? parseJsonInput(flags.json) : {});
