@@ -73,10 +73,6 @@ export class OnnxDecoder {
         executionProviders: device.executionProviders,
         intraOpNumThreads: device.intraOpThreads,
         interOpNumThreads: 1,
-        // ONNX Runtime's pool threads spin between ops unless TSCOG_ORT_SPINNING=0. The server's predictor
-        // thread sets that: spinning threads take the cores the HTTP thread and the clients need for each
-        // token (see packages/server/src/predictor/worker-predictor-host.ts and BENCHMARKS.md).
-        ...(/^(0|false)$/i.test(process.env.TSCOG_ORT_SPINNING ?? "") ? { extra: { session: { intra_op: { allow_spinning: "0" } } } } : {}),
         graphOptimizationLevel: "all",
       });
     } catch (err) {

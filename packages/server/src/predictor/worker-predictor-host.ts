@@ -45,10 +45,7 @@ export class WorkerPredictorHost implements PredictorHost {
     const url = this.options.workerUrl ?? new URL("./predictor-worker.js", import.meta.url);
     const worker = new Worker(url, {
       workerData: { tscogPredictorWorker: true, source: this.options.source, downloads: this.options.downloads },
-      // ONNX Runtime's threads do not spin here: spinning took the cores the HTTP thread and the
-      // clients need per token; one stream through the server went from 0.63x to 0.85x of
-      // in-process speed without it (medians of 10 rounds, `node scripts/bench-llm.mjs --only one`).
-      env: { TSCOG_ORT_SPINNING: "0", ...(this.options.env ?? process.env) },
+      env: this.options.env ?? process.env,
       stdout: false,
       stderr: false,
       ...(this.options.memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb } } : {}),
