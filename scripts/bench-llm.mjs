@@ -8,7 +8,7 @@
 // Each figure is several rounds (min/median/max); ratios are against a baseline
 // measured in the same run. The server runs in a child process, the predictor in
 // its worker thread, as in production; clients read Replicate streams (urls.stream).
-import { spawn } from "node:child_process";
+import { startChildServer } from "./lib/child-server.mjs";
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -88,17 +88,7 @@ if (process.argv[2] === "--child") {
 }
 
 function startServer(dir) {
-  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, "--child", dir], { stdio: ["ignore", "pipe", "inherit"] });
-  process.on("exit", () => child.kill("SIGKILL"));
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-      const url = /^http:\/\/\S+$/m.exec(out)?.[0];
-      if (url) resolve({ url, stop: () => new Promise((r) => (child.on("exit", r), child.kill("SIGTERM"))) });
-    });
-    child.on("exit", (code) => reject(new Error(`server exited ${code}`)));
-  });
+  return startChildServer(new URL(import.meta.url).pathname, ["--child", dir]);
 }
 
 /** One Replicate stream: POST, then read urls.stream to `done`. Returns timings (ms) and the output events. */

@@ -6,6 +6,7 @@
 // as in production) so its memory and its survival can be measured; every
 // request goes to 127.0.0.1 only.
 import { spawn } from "node:child_process";
+import { startChildServer } from "./lib/child-server.mjs";
 import { Agent, request } from "node:http";
 import { connect } from "node:net";
 import { readFileSync } from "node:fs";
@@ -16,17 +17,7 @@ const SERVER = new URL("packages/server/dist/src/index.js", root).href;
 
 
 function startServer(options = {}) {
-  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, "--child", JSON.stringify(options)], { stdio: ["ignore", "pipe", "inherit"] });
-  process.on("exit", () => child.kill("SIGKILL"));
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-      const url = /^http:\/\/\S+$/m.exec(out)?.[0];
-      if (url) resolve({ url, port: Number(new URL(url).port), child, exited: () => child.exitCode !== null });
-    });
-    child.on("exit", (code) => reject(new Error(`server exited ${code}`)));
-  });
+  return startChildServer(new URL(import.meta.url).pathname, ["--child", JSON.stringify(options)]);
 }
 
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;

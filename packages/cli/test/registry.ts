@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
+import { freePort } from "@tscog/runtime/testing";
 import { join } from "node:path";
 
 /** A `docker-registry serve` on 127.0.0.1 (Debian's docker-registry) with its storage in a temp dir. */
@@ -10,16 +10,6 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 /** Starts a registry; `stop()` ends it and removes its storage. */
 export async function startRegistry(): Promise<TestRegistry> {

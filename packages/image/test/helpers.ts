@@ -1,13 +1,12 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { TestContext } from "node:test";
-import { needComponent } from "@tscog/runtime/testing";
+import { freePort, needComponent } from "@tscog/runtime/testing";
 
-export { needComponent };
+export { freePort, needComponent };
 
 export const run = promisify(execFile);
 
@@ -41,17 +40,6 @@ export async function tempDir(t: { after(fn: () => Promise<void>): void }, prefi
   return dir;
 }
 
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 /** A running `docker-registry serve` on 127.0.0.1. */
 export interface TestRegistry {
