@@ -7,7 +7,8 @@
  * series (`fast-metrics.ts`): about a microsecond per prediction.
  */
 import { performance } from "node:perf_hooks";
-import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { Gauge, Registry } from "prom-client";
+import { registerProcessMetrics } from "./process-metrics.js";
 import type { EventBatch } from "../predictions/event-batch.js";
 import type { Prediction } from "../predictions/prediction.js";
 import type { CreatePredictionRequest } from "../predictions/prediction-service.js";
@@ -137,11 +138,7 @@ export class ServerMetrics implements PredictionObserver {
         for (const state of MODEL_STATES) this.set({ state }, state === now ? 1 : 0);
       },
     });
-    if (options.defaultMetrics ?? true) {
-      collectDefaultMetrics({ register: this.registry });
-      // prom-client names these gauges `_total`, which Prometheus reserves for counters (promtool rejects them).
-      for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) this.registry.removeSingleMetric(name);
-    }
+    if (options.defaultMetrics ?? true) registerProcessMetrics(this.registry);
   }
 
   /** The exposition text and its content type. */
