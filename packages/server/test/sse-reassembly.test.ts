@@ -4,6 +4,7 @@
  * with a Last-Event-ID read off each stream.
  */
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, test } from "node:test";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type { TscogServer } from "../src/index.js";
@@ -61,4 +62,53 @@ test("Replicate stream: text reassembles exactly up to SSE's own line-break rule
   const resumed = await messages(await fetch(p.urls.stream, { headers: { "last-event-id": fourth.id! } }));
   const rest = all.slice(all.indexOf(fourth) + 1);
   assert.deepEqual(resumed.map((m) => [m.event, m.id, m.data]), rest.map((m) => [m.event, m.id, m.data]));
+});
+
+test("a reader that stops reading mid-stream: others are served meanwhile; after it resumes nothing is lost or reordered", async () => {
+  const n = 50_000;
+  const p = await (await postJson(`${server.url}/v1/predictions`, { input: { mode: "tokens", n } })).json();
+  const path = new URL(p.urls.stream).pathname;
+  const outputs: string[] = [];
+  let last = "";
+  const parser = createParser({ onEvent: (m) => (m.event === "output" ? outputs.push(m.data) : (last = m.event ?? "")) });
+  const socket = connect(server.port, "127.0.0.1");
+  socket.setEncoding("utf8");
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n`);
+  let head = "";
+  let inBody = false;
+  const ended = new Promise<void>((resolve) => socket.on("end", resolve));
+  // Chunked transfer encoding: the parser gets the body with chunk-size lines removed.
+  let pending = "";
+  const feedChunked = (text: string) => {
+    pending += text;
+    for (;;) {
+      const eol = pending.indexOf("\r\n");
+      if (eol < 0) return;
+      const size = parseInt(pending.slice(0, eol), 16);
+      if (pending.length < eol + 2 + size + 2) return;
+      parser.feed(pending.slice(eol + 2, eol + 2 + size));
+      pending = pending.slice(eol + 2 + size + 2);
+    }
+  };
+  socket.on("data", (text: string) => {
+    if (inBody) return feedChunked(text);
+    head += text;
+    const i = head.indexOf("\r\n\r\n");
+    if (i < 0) return;
+    inBody = true;
+    assert.match(head, /transfer-encoding: chunked/i);
+    feedChunked(head.slice(i + 4));
+  });
+  // Stop reading for a while: the socket's buffers fill and the server must wait.
+  await new Promise((r) => setTimeout(r, 100));
+  socket.pause();
+  const seenWhilePaused = outputs.length;
+  for (let i = 0; i < 5; i++) assert.equal((await fetch(`${server.url}/health-check`)).status, 200);
+  await new Promise((r) => setTimeout(r, 400));
+  assert.ok(outputs.length === seenWhilePaused && seenWhilePaused < n, `paused at ${seenWhilePaused} of ${n} outputs`);
+  socket.resume();
+  await ended;
+  assert.equal(outputs.length, n);
+  for (let i = 0; i < n; i += 997) assert.equal(outputs[i], `t${i} `);
+  assert.equal(last, "done");
 });
