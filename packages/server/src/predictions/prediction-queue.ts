@@ -42,12 +42,6 @@ export class PredictionQueue {
     return true;
   }
 
-  /** 1-based place of `prediction` in the queue, or 0. */
-  position(prediction: Prediction): number {
-    const i = this.#items.indexOf(prediction, this.#head);
-    return i < 0 ? 0 : i - this.#head + 1;
-  }
-
   /** Takes every waiting prediction out. */
   drain(): Prediction[] {
     const all = this.#items.slice(this.#head);

@@ -209,11 +209,6 @@ export class PredictionService {
     return this.runningNow;
   }
 
-  /** 1-based place of a waiting prediction in the queue, or 0. */
-  queuePosition(prediction: Prediction): number {
-    return prediction.status === "starting" ? this.queue.position(prediction) : 0;
-  }
-
   get(id: string): Prediction | undefined {
     return this.store.get(id);
   }
