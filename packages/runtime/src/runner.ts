@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { basename, dirname, relative } from "node:path";
-import { inspect } from "node:util";
-import { InputError, PredictorError, Secret, type ErrorDetail, takeAbortController, type InputValidator, type JsonSchema, type PredictContext, type PredictorClass } from "@tscog/sdk";
+import { describeThrown, InputError, PredictorError, Secret, type ErrorDetail, takeAbortController, type InputValidator, type JsonSchema, type PredictContext, type PredictorClass } from "@tscog/sdk";
 import { holdsFiles, InputFiles, mapFileInputs, type DownloadOptions, type FileSource } from "./files.js";
 import { openLogCapture, withLogCapture, type LogSink } from "./log-capture.js";
 import { authorLocation } from "./stack.js";
@@ -59,18 +58,6 @@ function redactor(input: Record<string, unknown>, sink: LogSink | undefined): Lo
     for (const p of patterns) out = typeof p === "string" ? out.split(p).join("**********") : out.replace(p, "**********");
     sink?.(out);
   };
-}
-
-/** Text for a thrown value that is not an Error (not `[object Object]`). */
-function describeThrown(value: unknown): string {
-  if (typeof value === "string") return value;
-  try {
-    const json = JSON.stringify(value);
-    if (json !== undefined) return `a non-Error value was thrown: ${json.slice(0, 500)}`;
-  } catch {
-    // cycles, BigInts: inspect below
-  }
-  return `a non-Error value was thrown: ${inspect(value, { depth: 2, breakLength: Infinity }).slice(0, 500)}`;
 }
 
 function failure(code: "SETUP_FAILED" | "PREDICTION_FAILED", what: string, err: unknown, sourceFile: string): PredictorError | InputError {

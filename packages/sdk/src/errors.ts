@@ -3,6 +3,7 @@
  * stable `code`; `ERROR_CODES` is the one place that maps a code to an HTTP
  * status and a CLI exit code.
  */
+import { inspect } from "node:util";
 
 /** Stable error codes with their HTTP status and CLI exit code. */
 export const ERROR_CODES = {
@@ -150,6 +151,18 @@ export class PredictorError extends TscogError {
   ) {
     super(code, message, options);
   }
+}
+
+/** Text for a thrown value that is not an Error (never `[object Object]`): its JSON, or `util.inspect` for cycles and BigInts. */
+export function describeThrown(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return `a non-Error value was thrown: ${json.slice(0, 500)}`;
+  } catch {
+    // cycles, BigInts: inspect below
+  }
+  return `a non-Error value was thrown: ${inspect(value, { depth: 2, breakLength: Infinity }).slice(0, 500)}`;
 }
 
 /** Wraps anything thrown into a TscogError, keeping TscogErrors as they are. */

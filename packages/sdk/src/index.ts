@@ -16,7 +16,7 @@ export { inputSchema, inputValidationSchema } from "./input-schema.js";
 export type { JsonSchema } from "./input-schema.js";
 export { createInputValidator } from "./validate.js";
 export type { InputValidator } from "./validate.js";
-export { ERROR_CODES, TscogError, InputError, ConfigError, PredictorError, toTscogError } from "./errors.js";
+export { ERROR_CODES, TscogError, InputError, ConfigError, PredictorError, toTscogError, describeThrown } from "./errors.js";
 export type { ErrorCode, ErrorDetail, ErrorLocation, TscogErrorOptions } from "./errors.js";
 export { closest } from "./suggest.js";
 export { takeAbortController } from "./abort-supply.js";

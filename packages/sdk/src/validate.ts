@@ -150,8 +150,8 @@ export function createInputValidator(schemas: Record<string, JsonSchema>, option
         if (typeof v === "string") copy[name] = new Secret(v);
         else if (Array.isArray(v)) copy[name] = v.map((s) => new Secret(String(s)));
       }
-      // A plain object again for the predictor (own data properties, so a "__proto__" input stays an input).
-      return Object.fromEntries(Object.entries(copy));
+      // A plain object again for the predictor, without a second copy (an own "__proto__" input stays an input).
+      return Object.setPrototypeOf(copy, Object.prototype) as Record<string, unknown>;
     },
   };
 }

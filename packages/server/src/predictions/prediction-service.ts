@@ -321,15 +321,17 @@ export class PredictionService {
   cancel(id: string): Prediction | undefined {
     const prediction = this.store.get(id);
     if (!prediction || prediction.isTerminal()) return prediction;
-    if (this.queue.remove(prediction)) {
-      prediction.abort.abort();
-      prediction.finish({ status: "canceled" });
-      for (const o of this.observers) o.finished?.(prediction);
-      this.senders.get(prediction)?.notify("completed");
-      return prediction;
-    }
-    this.stop(prediction);
+    if (this.queue.remove(prediction)) this.cancelWaiting(prediction);
+    else this.stop(prediction);
     return prediction;
+  }
+
+  /** Ends a prediction that never left the queue: canceled, observed, its terminal webhook sent. */
+  private cancelWaiting(prediction: Prediction): void {
+    prediction.abort.abort();
+    prediction.finish({ status: "canceled" });
+    for (const o of this.observers) o.finished?.(prediction);
+    this.senders.get(prediction)?.notify("completed");
   }
 
   /** Aborts a running prediction; kills the predictor's thread if it ignores that for `cancelTimeoutMs`. */
@@ -352,12 +354,7 @@ export class PredictionService {
    */
   async shutdown(options: { graceMs?: number; cancelWaitMs?: number } = {}): Promise<void> {
     this.accepting = false;
-    for (const waiting of this.queue.drain()) {
-      waiting.abort.abort();
-      waiting.finish({ status: "canceled" });
-      for (const o of this.observers) o.finished?.(waiting);
-      this.senders.get(waiting)?.notify("completed");
-    }
+    for (const waiting of this.queue.drain()) this.cancelWaiting(waiting);
     const settle = async (ms: number) => {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.all(this.store.active().map((p) => p.done)), new Promise((r) => (timer = setTimeout(r, ms)))]);

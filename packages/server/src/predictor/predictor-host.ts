@@ -3,8 +3,7 @@
  * runs the predictor in a worker thread (`WorkerPredictorHost`), tests may use
  * `InProcessPredictorHost` with a fake runner.
  */
-import { inspect } from "node:util";
-import { TscogError } from "@tscog/sdk";
+import { describeThrown, TscogError } from "@tscog/sdk";
 import type { DownloadOptions } from "@tscog/runtime";
 import type { Cancellation } from "../predictions/cancellation.js";
 import { EventBatcher, type EventBatch } from "../predictions/event-batch.js";
@@ -176,18 +175,6 @@ export async function drivePrediction(
   } finally {
     cancellation.removeEventListener("abort", onAbort);
   }
-}
-
-/** What a predictor threw that is not an Error, as text (not `[object Object]`). */
-export function describeThrown(value: unknown): string {
-  if (typeof value === "string") return value;
-  try {
-    const json = JSON.stringify(value);
-    if (json !== undefined) return `${typeof value === "object" && value !== null ? "a non-Error object" : "a non-Error value"} was thrown: ${json.slice(0, 500)}`;
-  } catch {
-    // a cycle or a BigInt: fall through
-  }
-  return `a non-Error value was thrown: ${inspect(value, { depth: 2, breakLength: Infinity }).slice(0, 500)}`;
 }
 
 /** Runs the predictor on the server's own thread. For tests and fakes. */
