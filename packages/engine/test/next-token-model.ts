@@ -4,6 +4,7 @@
  * Its one-layer cache holds each fed token id. With `cacheSensitive`, the
  * logits also add 0.01 × (v / vocab) × the mean of the cache, attention mask
  * ignored: left padding then changes them (a model unfit for batching).
+ * With `float16Logits`, the logits leave the graph as float16 (a Cast at the end), as fp16 exports do.
  */
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,12 +18,12 @@ export const VOCAB = 261;
 export const byteId = (char: string): number => char.charCodeAt(0) + 1;
 
 /** Writes the model into a new temp directory and returns it. */
-export async function nextTokenModel(options: { next: (id: number) => number; maxPositions: number; cacheSensitive?: boolean }): Promise<string> {
+export async function nextTokenModel(options: { next: (id: number) => number; maxPositions: number; cacheSensitive?: boolean; float16Logits?: boolean }): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "tscog-next-token-"));
   const table = new Float32Array(VOCAB * VOCAB);
   for (let id = 0; id < VOCAB; id++) table[id * VOCAB + options.next(id)] = 10;
   const nodes: NodeSpec[] = [
-    { op: "Gather", inputs: ["table", "input_ids"], outputs: [options.cacheSensitive ? "base" : "logits"] },
+    { op: "Gather", inputs: ["table", "input_ids"], outputs: [options.cacheSensitive ? "base" : "logits32"] },
     { op: "Cast", inputs: ["input_ids"], outputs: ["ids_f"], attributes: { to: 1 } },
     { op: "Unsqueeze", inputs: ["ids_f", "axes_1_3"], outputs: ["new_kv"] },
     { op: "Concat", inputs: ["past_key_values.0.key", "new_kv"], outputs: ["present.0.key"], attributes: { axis: 2 } },
@@ -34,9 +35,11 @@ export async function nextTokenModel(options: { next: (id: number) => number; ma
       { op: "ReduceMean", inputs: ["present.0.key"], outputs: ["mean"], attributes: { axes: [2, 3], keepdims: 0 } },
       { op: "Unsqueeze", inputs: ["mean", "axes_2"], outputs: ["mean3"] },
       { op: "Mul", inputs: ["mean3", "weights"], outputs: ["extra"] },
-      { op: "Add", inputs: ["base", "extra"], outputs: ["logits"] },
+      { op: "Add", inputs: ["base", "extra"], outputs: ["logits32"] },
     );
   }
+  // ONNX TensorProto type 10 is float16; otherwise an Identity keeps the name "logits" for the output.
+  nodes.push(options.float16Logits ? { op: "Cast", inputs: ["logits32"], outputs: ["logits"], attributes: { to: 10 } } : { op: "Identity", inputs: ["logits32"], outputs: ["logits"] });
   const model = onnxModel({
     inputs: [
       { name: "input_ids", type: "int64", shape: ["batch", "seq"] },
@@ -46,7 +49,7 @@ export async function nextTokenModel(options: { next: (id: number) => number; ma
       { name: "past_key_values.0.value", type: "float32", shape: ["batch", 1, "past", 1] },
     ],
     outputs: [
-      { name: "logits", type: "float32", shape: ["batch", "seq", VOCAB] },
+      { name: "logits", type: options.float16Logits ? "float16" : "float32", shape: ["batch", "seq", VOCAB] },
       { name: "present.0.key", type: "float32", shape: ["batch", 1, "total", 1] },
       { name: "present.0.value", type: "float32", shape: ["batch", 1, "total", 1] },
     ],
@@ -54,8 +57,7 @@ export async function nextTokenModel(options: { next: (id: number) => number; ma
     initializers: [
       { name: "table", dims: [VOCAB, VOCAB], data: table },
       { name: "axes_1_3", dims: [2], data: BigInt64Array.from([1n, 3n]) },
-      { name: "axes_2", dims: [1], data: BigInt64Array.from([2n]) },
-      ...(options.cacheSensitive ? [{ name: "weights", dims: [VOCAB], data: weights }] : []),
+      ...(options.cacheSensitive ? [{ name: "axes_2", dims: [1], data: BigInt64Array.from([2n]) }, { name: "weights", dims: [VOCAB], data: weights }] : []),
     ],
   });
   await writeFile(path.join(dir, "model.onnx"), model);
