@@ -4,6 +4,8 @@
  * with a Last-Event-ID read off each stream.
  */
 import assert from "node:assert/strict";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import type { ServerResponse } from "node:http";
 import { connect } from "node:net";
 import { after, before, test } from "node:test";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
@@ -64,12 +66,17 @@ test("Replicate stream: text reassembles exactly up to SSE's own line-break rule
   assert.deepEqual(resumed.map((m) => [m.event, m.id, m.data]), rest.map((m) => [m.event, m.id, m.data]));
 });
 
-test("a reader that stops reading mid-stream: others are served meanwhile; after it resumes nothing is lost or reordered", async () => {
-  const n = 50_000;
+test("a reader that stops reading mid-stream: others are served meanwhile, the server buffers little for it, and after it resumes nothing is lost or reordered", async () => {
+  const n = 200_000;
+  // The server side of each request (Node's own diagnostics channel), to read what it buffers for the paused reader.
+  const responses: ServerResponse[] = [];
+  const onRequest = (message: unknown) => responses.push((message as { response: ServerResponse }).response);
+  subscribe("http.server.request.start", onRequest);
   const p = await (await postJson(`${server.url}/v1/predictions`, { input: { mode: "tokens", n } })).json();
   const path = new URL(p.urls.stream).pathname;
   const outputs: string[] = [];
   let last = "";
+  let bodyBytes = 0;
   const parser = createParser({ onEvent: (m) => (m.event === "output" ? outputs.push(m.data) : (last = m.event ?? "")) });
   const socket = connect(server.port, "127.0.0.1");
   socket.setEncoding("utf8");
@@ -86,7 +93,9 @@ test("a reader that stops reading mid-stream: others are served meanwhile; after
       if (eol < 0) return;
       const size = parseInt(pending.slice(0, eol), 16);
       if (pending.length < eol + 2 + size + 2) return;
-      parser.feed(pending.slice(eol + 2, eol + 2 + size));
+      const chunk = pending.slice(eol + 2, eol + 2 + size);
+      bodyBytes += Buffer.byteLength(chunk);
+      parser.feed(chunk);
       pending = pending.slice(eol + 2 + size + 2);
     }
   };
@@ -99,16 +108,28 @@ test("a reader that stops reading mid-stream: others are served meanwhile; after
     assert.match(head, /transfer-encoding: chunked/i);
     feedChunked(head.slice(i + 4));
   });
-  // Stop reading for a while: the socket's buffers fill and the server must wait.
-  await new Promise((r) => setTimeout(r, 100));
+  // Stop reading: the socket's buffers fill and the server must wait.
+  await new Promise((r) => setTimeout(r, 50));
   socket.pause();
   const seenWhilePaused = outputs.length;
   for (let i = 0; i < 5; i++) assert.equal((await fetch(`${server.url}/health-check`)).status, 200);
-  await new Promise((r) => setTimeout(r, 400));
-  assert.ok(outputs.length === seenWhilePaused && seenWhilePaused < n, `paused at ${seenWhilePaused} of ${n} outputs`);
+  // Let the prediction finish while the reader sleeps: all of its output now exists on the server.
+  for (let status = ""; status !== "succeeded"; await new Promise((r) => setTimeout(r, 20))) {
+    status = (await (await fetch(`${server.url}/v1/predictions/${p.id}`)).json()).status;
+  }
+  unsubscribe("http.server.request.start", onRequest);
+  const stream = responses.find((r) => r.req.url === path);
+  assert.ok(stream, "the stream's server response was seen");
+  const buffered = stream.writableLength;
+  assert.equal(outputs.length, seenWhilePaused, "nothing arrived while paused");
+  assert.ok(seenWhilePaused < n, `paused at ${seenWhilePaused} of ${n} outputs`);
   socket.resume();
   await ended;
   assert.equal(outputs.length, n);
   for (let i = 0; i < n; i += 997) assert.equal(outputs[i], `t${i} `);
   assert.equal(last, "done");
+  // The server held back instead of queueing the rest of the stream in memory for the sleeping reader:
+  // what it buffered in user space is a small fraction of the body (the kernel's socket buffers hold some more).
+  assert.ok(bodyBytes > 8 * 1024 * 1024, `the body is ${bodyBytes} bytes`);
+  assert.ok(buffered < 1024 * 1024, `${buffered} bytes buffered for a paused reader of a ${bodyBytes}-byte stream`);
 });
