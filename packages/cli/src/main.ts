@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { registerBuild } from "./commands/build.js";
+import { registerDeploy } from "./commands/deploy.js";
 import { registerInit } from "./commands/init.js";
 import { registerPredict } from "./commands/predict.js";
 import { registerPush } from "./commands/push.js";
@@ -19,6 +20,7 @@ export function createProgram(): Command {
   registerServe(program);
   registerBuild(program);
   registerPush(program);
+  registerDeploy(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
