@@ -31,8 +31,9 @@ const CONTEXT_TOKENS = 5;
 /** Emits text for each pushed token as soon as it is complete; works with any tokenizer's decode. */
 export class IncrementalDetokenizer implements Detokenizer {
   readonly #decode: DecodeFn;
+  /** The window: a few tokens already emitted, then the ones not emitted yet. */
   #tokens: number[];
-  #prefix = 0;
+  /** How many of `#tokens` were emitted. */
   #read: number;
 
   constructor(decode: DecodeFn, options: IncrementalDetokenizerOptions = {}) {
@@ -54,12 +55,11 @@ export class IncrementalDetokenizer implements Detokenizer {
 
   #emit(final: boolean): string {
     if (this.#read === this.#tokens.length) return "";
-    const before = this.#text(this.#tokens.slice(this.#prefix, this.#read));
-    const after = this.#text(this.#tokens.slice(this.#prefix));
+    const before = this.#text(this.#tokens.slice(0, this.#read));
+    const after = this.#text(this.#tokens);
     if (!final && (after.length <= before.length || after.endsWith("\uFFFD"))) return "";
     const text = after.startsWith(before) ? after.slice(before.length) : after.slice(commonPrefix(before, after));
     this.#tokens = this.#tokens.slice(this.#read);
-    this.#prefix = 0;
     this.#read = this.#tokens.length;
     return text;
   }

@@ -76,3 +76,53 @@ test("an incomplete character at the very end is flushed as a full decode would 
   out += d.flush();
   assert.equal(out, decode(ids));
 });
+
+/**
+ * A decode over a made-up vocabulary that records every call: pieces are text, and the result
+ * drops one leading space as SentencePiece decoders do at the start of a decode. With `cleanUp`
+ * it instead joins " ." into "." (clean_up_tokenization_spaces), which rewrites earlier text.
+ */
+function recordingDecode(vocab: string[], options: { cleanUp?: boolean } = {}) {
+  const calls: number[][] = [];
+  const decode = (ids: number[]) => {
+    calls.push([...ids]);
+    const text = ids.map((id) => vocab[id]).join("");
+    return options.cleanUp ? text.replaceAll(" .", ".") : text.replace(/^ /, "");
+  };
+  return { decode, calls };
+}
+
+test("the first chunk's context is the prompt's last five tokens; the window stays that small and nothing decodes an empty list", () => {
+  const vocab = ["w0", " w1", " w2", " w3", " w4", " w5", " w6", " w7", " new"];
+  const { decode, calls } = recordingDecode(vocab);
+  const d = new IncrementalDetokenizer(decode, { context: [0, 1, 2, 3, 4, 5, 6, 7] });
+  assert.equal(d.push(8), " new");
+  assert.deepEqual(calls, [[3, 4, 5, 6, 7], [3, 4, 5, 6, 7, 8]]);
+  let out = "";
+  for (let i = 0; i < 50; i++) out += d.push(1 + (i % 7));
+  assert.equal(out, Array.from({ length: 50 }, (_, i) => vocab[1 + (i % 7)]).join(""));
+  assert.ok(Math.max(...calls.map((c) => c.length)) <= 6, `a decode of ${Math.max(...calls.map((c) => c.length))} tokens: the window grew`);
+  const before = calls.length;
+  assert.equal(d.flush(), "");
+  assert.equal(calls.length, before, "flushing with nothing held back decodes nothing");
+  assert.ok(calls.every((c) => c.length > 0), "decode([]) was called");
+});
+
+test("a token that adds no text holds nothing back and keeps the next word's space", () => {
+  const { decode, calls } = recordingDecode(["Hello", "", " world"]);
+  const d = new IncrementalDetokenizer(decode);
+  assert.deepEqual([d.push(0), d.push(1), d.push(2), d.flush()], ["Hello", "", " world", ""]);
+  assert.ok(calls.every((c) => c.length > 0), "decode([]) was called for the empty window before the first token");
+});
+
+test("a decode that rewrites text already sent (clean-up of ' .'): the held-back token gives what differs from the common prefix", () => {
+  const { decode } = recordingDecode(["ab", "c ", ".", "x"], { cleanUp: true });
+  const d = new IncrementalDetokenizer(decode);
+  assert.equal(d.push(0), "ab");
+  assert.equal(d.push(1), "c ");
+  // "c " + "." decodes as "c." — no longer than "c ", so "." waits; flushed, it is what follows the common "c".
+  assert.equal(d.push(2), "");
+  assert.equal(d.flush(), ".");
+  const e = new IncrementalDetokenizer(decode);
+  assert.deepEqual([e.push(0), e.push(1), e.push(2), e.push(3)], ["ab", "c ", "", ".x"]);
+});
