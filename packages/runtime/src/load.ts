@@ -1,11 +1,12 @@
 import { pathToFileURL } from "node:url";
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { dirname, relative } from "node:path";
-import { createInputValidator, inputSchema, PredictorError, type InputField, type PredictorClass } from "@tscog/sdk";
+import { createInputValidator, inputSchema, PredictorError, type PredictorClass } from "@tscog/sdk";
 import { bundlePredictor } from "./bundle.js";
 import { buildOpenApi, type OpenApiDocument } from "./openapi.js";
 import { resolveOpenAiMapping, type InputSchemaLike } from "./openai-mapping.js";
-import { outputTypeOf, type OutputKind } from "./output-type.js";
+import { readPredictorSource, type OutputKind } from "./output-type.js";
+import { checkInputDeclarations, checkPredictorClass, pickPredictorExport } from "./predictor-checks.js";
 import type { Project } from "./project.js";
 import { createRunner, type PredictorRunner } from "./runner.js";
 import { authorLocation } from "./stack.js";
@@ -15,10 +16,6 @@ export interface LoadedPredictor {
   openapi: OpenApiDocument;
   outputKind: OutputKind;
   runner: PredictorRunner;
-}
-
-function isInputField(v: unknown): v is InputField {
-  return v !== null && typeof v === "object" && typeof (v as InputField).kind === "string" && "options" in (v as object);
 }
 
 /**
@@ -43,28 +40,23 @@ export async function loadPredictor(project: Project, options: { bundle?: string
     // Imported (source map included), or failed: a bundle we compiled is no longer needed.
     if (!prebuilt) await rm(dirname(bundle), { recursive: true, force: true });
   }
-  const cls = mod[className] as PredictorClass | undefined;
-  if (typeof cls !== "function" || typeof cls.prototype?.predict !== "function") {
+  const source = readPredictorSource(await readFile(sourceFile, "utf8"), className, sourceFile, { root: project.dir });
+  const found = pickPredictorExport(mod, className) as PredictorClass | undefined;
+  if (typeof found !== "function") {
     const classes = Object.entries(mod)
       .filter(([, v]) => typeof v === "function" && typeof (v as any).prototype?.predict === "function")
       .map(([k]) => k);
-    const found = cls === undefined ? `does not export "${className}"` : `exports "${className}", but it is not a class with a predict() method`;
+    const what = found === undefined ? `does not export "${className}"` : `exports "${className}", but it is a ${found === null ? "null" : typeof found}, not a class`;
     const hint = classes.length
       ? ` Predictor classes it exports: ${classes.join(", ")}; set predict: "${shown}:${classes[0]}" in cog.yaml.`
       : ` Export a class that extends BasePredictor, e.g. \`export class ${className} extends BasePredictor { ... }\`.`;
-    throw new PredictorError("PREDICTOR_LOAD", `${shown} ${found}.${hint}`, { file: sourceFile, field: "predict" });
+    throw new PredictorError("PREDICTOR_LOAD", `${shown} ${what}.${hint}`, { file: sourceFile, field: "predict" });
   }
-  const fields = cls.inputs ?? {};
-  for (const [name, f] of Object.entries(fields)) {
-    if (!isInputField(f)) {
-      throw new PredictorError("PREDICTOR_LOAD", `${shown}: ${className}.inputs.${name} is not an input declaration; use Input.string(), Input.integer(), ... from "tscog".`, {
-        file: sourceFile,
-        field: `inputs.${name}`,
-      });
-    }
-  }
-  const { input, enums } = inputSchema(fields);
-  const output = await outputTypeOf(sourceFile, className);
+  const at = { dir: project.dir, sourceFile, className, source };
+  const cls = checkPredictorClass(found, at);
+  checkInputDeclarations(cls, at);
+  const { input, enums } = inputSchema(cls.inputs ?? {});
+  const output = source.outputType();
   const openapi = buildOpenApi({ input, output: output.schema, enums });
   resolveOpenAiMapping(project.config, openapi.components.schemas.Input as InputSchemaLike, { file: project.configFile, projectDir: project.dir });
   const runner = createRunner({

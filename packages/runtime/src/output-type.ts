@@ -1,116 +1,98 @@
 import { readFile } from "node:fs/promises";
-import { parse } from "@babel/parser";
-import { PredictorError, type JsonSchema } from "@tscog/sdk";
+import { relative } from "node:path";
+import { DeclarationError, type JsonSchema } from "@tscog/sdk";
+import { findClass, findPredict, inputLines, type PredictInSource } from "./predictor-source/predictor-class.js";
+import { SourceModules } from "./predictor-source/source-modules.js";
+import { firstTypeArg, isIteratorName, referenceName, SUPPORTED_OUTPUT_TYPES, TypeSchemas, UnsupportedType, type Scope } from "./predictor-source/type-schema.js";
 
 /** How a predictor's output is produced and shown. */
 export type OutputKind = "value" | "iterator" | "concatenate";
 
+/** The output of `predict` as its source declares it. */
 export interface OutputType {
   kind: OutputKind;
   /** The OpenAPI `Output` schema. */
   schema: JsonSchema;
 }
 
-const ITERATORS = new Set(["AsyncGenerator", "AsyncIterator", "AsyncIterable", "AsyncIterableIterator", "Generator", "Iterator", "Iterable"]);
-
-type TypeNode = { type: string; [k: string]: any };
-
-function refName(node: TypeNode): string | undefined {
-  if (node.type !== "TSTypeReference") return undefined;
-  const n = node.typeName;
-  return n.type === "Identifier" ? n.name : n.type === "TSQualifiedName" ? n.right.name : undefined;
+/** What the predictor's source says: its output type, where the class and its inputs are declared. */
+export interface PredictorSourceInfo {
+  /** Line of the class declaration, when the class was found in the source. */
+  classLine?: number;
+  /** Where each input of `static inputs` is declared, when the source shows it. */
+  inputLines: Map<string, { file: string; line: number }>;
+  /** Whether `predict` is a field holding a function (`predict = async () => ...`) rather than a method. */
+  predictIsField?: boolean;
+  /** `predict`'s output type; throws `DeclarationError` (file:line) for a return type tscog cannot describe. */
+  outputType(): OutputType;
 }
 
-function typeArg(node: TypeNode): TypeNode | undefined {
-  return (node.typeParameters ?? node.typeArguments)?.params?.[0];
+/** Options for reading a predictor's source. */
+export interface SourceOptions {
+  /** Paths in messages are shown relative to this directory (the project's). */
+  root?: string;
 }
 
-/** JSON Schema for a TypeScript type annotation; `{}` where the type says nothing useful. */
-function schemaOf(node: TypeNode | undefined): JsonSchema {
-  if (!node) return {};
-  switch (node.type) {
-    case "TSStringKeyword":
-      return { type: "string" };
-    case "TSNumberKeyword":
-      return { type: "number" };
-    case "TSBooleanKeyword":
-      return { type: "boolean" };
-    case "TSArrayType":
-      return { type: "array", items: schemaOf(node.elementType) };
-    case "TSParenthesizedType":
-      return schemaOf(node.typeAnnotation);
-    case "TSTypeLiteral": {
-      const properties: Record<string, JsonSchema> = {};
-      const required: string[] = [];
-      for (const m of node.members) {
-        if (m.type !== "TSPropertySignature" || m.key.type !== "Identifier") continue;
-        properties[m.key.name] = { title: m.key.name, ...schemaOf(m.typeAnnotation?.typeAnnotation) };
-        if (!m.optional) required.push(m.key.name);
-      }
-      return { type: "object", properties, ...(required.length ? { required } : {}) };
-    }
-    case "TSTypeReference": {
-      const name = refName(node);
-      if (name === "Path") return { type: "string", format: "uri" };
-      if (name === "Secret") return { type: "string", format: "password", writeOnly: true, "x-cog-secret": true };
-      if (name === "Array" || name === "ReadonlyArray") return { type: "array", items: schemaOf(typeArg(node)) };
-      if (name === "Promise") return schemaOf(typeArg(node));
-      if (name === "Record") return { type: "object" };
-      return {};
-    }
-    default:
-      return {};
-  }
-}
-
-function classify(annotation: TypeNode | undefined, isGenerator: boolean): OutputType {
-  let node = annotation;
-  while (node && refName(node) === "Promise") node = typeArg(node);
-  const name = node ? refName(node) : undefined;
+function classify(types: TypeSchemas, predict: PredictInSource | undefined): OutputType {
+  if (!predict) return { kind: "value", schema: { title: "Output" } };
+  const scope: Scope = { mod: predict.mod, params: new Map() };
+  let node = predict.returnType;
+  while (node && referenceName(node) === "Promise") node = firstTypeArg(node);
+  const name = referenceName(node);
   if (name === "ConcatenateIterator") {
-    const items = typeArg(node!) ? schemaOf(typeArg(node!)) : { type: "string" };
+    const items = firstTypeArg(node!) ? types.schema(firstTypeArg(node!), scope) : { type: "string" };
     return {
       kind: "concatenate",
       schema: { title: "Output", type: "array", items, "x-cog-array-type": "iterator", "x-cog-array-display": "concatenate" },
     };
   }
-  if ((name && ITERATORS.has(name)) || (!node && isGenerator)) {
+  if (isIteratorName(name) || (!node && predict.generator)) {
     return {
       kind: "iterator",
-      schema: { title: "Output", type: "array", items: node ? schemaOf(typeArg(node)) : {}, "x-cog-array-type": "iterator" },
+      schema: { title: "Output", type: "array", items: node ? types.schema(firstTypeArg(node), scope) : {}, "x-cog-array-type": "iterator" },
     };
   }
-  return { kind: "value", schema: { title: "Output", ...schemaOf(node) } };
+  return { kind: "value", schema: { title: "Output", ...types.schema(node, scope) } };
 }
 
 /**
- * Reads the return type of `predict` on class `className` from TypeScript
- * source, the way Cog reads Python annotations: no code is run.
+ * Reads the predictor class in TypeScript source, the way Cog reads Python
+ * annotations (no code is run): `predict`'s return type as the OpenAPI
+ * `Output` schema, following interfaces and type aliases into relative
+ * imports, and where the class and its inputs are declared. Throws
+ * `DeclarationError` (INVALID_DECLARATION) naming file:line for a return
+ * type it cannot describe.
  */
-export function outputTypeFromSource(source: string, className: string, file: string): OutputType {
-  let ast;
-  try {
-    ast = parse(source, { sourceType: "module", plugins: ["typescript", "decorators-legacy"], errorRecovery: true });
-  } catch (err: any) {
-    throw new PredictorError("PREDICTOR_LOAD", `${file}:${err.loc?.line ?? 1}: cannot parse: ${err.message}`, {
-      file,
-      line: err.loc?.line,
-      cause: err,
-    });
-  }
-  for (const stmt of ast.program.body as TypeNode[]) {
-    const decl = stmt.type === "ExportNamedDeclaration" || stmt.type === "ExportDefaultDeclaration" ? stmt.declaration : stmt;
-    if (decl?.type !== "ClassDeclaration" || decl.id?.name !== className) continue;
-    const method = decl.body.body.find(
-      (m: TypeNode) => (m.type === "ClassMethod" || m.type === "TSDeclareMethod") && !m.static && m.key?.name === "predict",
-    );
-    if (!method) return classify(undefined, false);
-    return classify(method.returnType?.typeAnnotation, method.generator === true);
-  }
-  return classify(undefined, false);
+export function readPredictorSource(source: string, className: string, file: string, options: SourceOptions = {}): PredictorSourceInfo {
+  const modules = new SourceModules();
+  const mod = modules.add(file, source);
+  const cls = findClass(modules, mod, className);
+  const types = new TypeSchemas(modules);
+  if (!cls) return { inputLines: new Map(), outputType: () => classify(types, undefined) };
+  const predict = findPredict(modules, cls);
+  const outputType = () => {
+    try {
+      return classify(types, predict);
+    } catch (err) {
+      if (!(err instanceof UnsupportedType)) throw err;
+      const shown = (options.root !== undefined && relative(options.root, err.file)) || err.file;
+      const where = [shown, err.line, err.column].filter((p) => p !== undefined).join(":");
+      throw new DeclarationError(
+        `${where}: the output type of ${cls.node.id?.name ?? className}.predict() uses ${err.what}, which tscog cannot turn into a JSON Schema for the OpenAPI Output. ` +
+          `Supported: ${SUPPORTED_OUTPUT_TYPES}. To publish the output without a schema, declare predict's return type as Promise<unknown>.`,
+        { file: err.file, line: err.line, column: err.column, field: "output" },
+      );
+    }
+  };
+  return { classLine: cls.node.loc?.start.line, inputLines: inputLines(modules, cls), predictIsField: predict?.declaredAs === "field", outputType };
+}
+
+/** The output type of `predict` on class `className` in TypeScript source (see `readPredictorSource`). */
+export function outputTypeFromSource(source: string, className: string, file: string, options: SourceOptions = {}): OutputType {
+  return readPredictorSource(source, className, file, options).outputType();
 }
 
 /** `outputTypeFromSource` for a file on disk. */
-export async function outputTypeOf(file: string, className: string): Promise<OutputType> {
-  return outputTypeFromSource(await readFile(file, "utf8"), className, file);
+export async function outputTypeOf(file: string, className: string, options: SourceOptions = {}): Promise<OutputType> {
+  return outputTypeFromSource(await readFile(file, "utf8"), className, file, options);
 }

@@ -223,3 +223,46 @@ export class Predictor extends BasePredictor<typeof inputs> {
     return true;
   });
 });
+
+test("an output interface imported from ./types.js reaches the OpenAPI Output; export default class works by name and as default", async () => {
+  const types = `import type { Path } from "tscog";\nexport interface Caption { text: string; confidence?: number; style: "short" | "long"; image: Path }\n`;
+  const predict = `import { BasePredictor } from "tscog";
+import type { Caption } from "./types.js";
+export default class Predictor extends BasePredictor {
+  async predict(): Promise<Caption[]> { return [{ text: "a cat", style: "short", image: "x.png" }]; }
+}
+`;
+  const expected = {
+    title: "Output",
+    type: "array",
+    items: {
+      type: "object",
+      properties: {
+        text: { title: "Text", type: "string" },
+        confidence: { title: "Confidence", type: "number" },
+        style: { title: "Style", type: "string", enum: ["short", "long"] },
+        image: { title: "Image", type: "string", format: "uri" },
+      },
+      required: ["text", "style", "image"],
+    },
+  };
+  for (const ref of ["predict.ts:Predictor", "predict.ts:default"]) {
+    const dir = makeProject({ "cog.yaml": `predict: "${ref}"\n`, "predict.ts": predict, "types.ts": types });
+    const loaded = await loadPredictor(await loadProject(dir));
+    assert.deepEqual(loaded.openapi.components.schemas.Output, expected, ref);
+    const { value } = await collect(loaded.runner.predict({}));
+    assert.deepEqual(value, [{ text: "a cat", style: "short", image: "x.png" }]);
+  }
+});
+
+test("an output type that cannot be described fails the load with INVALID_DECLARATION at the author's line", async () => {
+  await assert.rejects(
+    load(`import { BasePredictor } from "tscog";\nimport type { Thing } from "node:stream";\nexport class Predictor extends BasePredictor {\n  async predict(): Promise<Thing> { return null as any; }\n}\n`),
+    (err: any) => {
+      assert.equal(err.code, "INVALID_DECLARATION");
+      assert.equal(err.line, 4);
+      assert.match(err.message, /^predict\.ts:4:\d+: the output type of Predictor\.predict\(\) uses the type Thing, imported from "node:stream"/);
+      return true;
+    },
+  );
+});

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   INVALID_CONFIG: { http: 500, exit: 2 },
   /** The predictor file is missing, does not compile or lacks the named class. */
   PREDICTOR_LOAD: { http: 500, exit: 2 },
+  /** The predictor's own declarations are wrong (an input's default outside its choices, `ge` > `le`, an output type tscog cannot describe). */
+  INVALID_DECLARATION: { http: 500, exit: 2 },
   /** The predictor's `setup()` threw. */
   SETUP_FAILED: { http: 503, exit: 3 },
   /** The predictor's `predict()` threw. */
@@ -139,6 +141,13 @@ export class InputError extends TscogError {
 export class ConfigError extends TscogError {
   constructor(message: string, options: TscogErrorOptions = {}) {
     super("INVALID_CONFIG", message, options);
+  }
+}
+
+/** A mistake in the predictor's own declarations (inputs, output type), found when it loads: the author's to fix, not the caller's. */
+export class DeclarationError extends TscogError {
+  constructor(message: string, options: TscogErrorOptions = {}) {
+    super("INVALID_DECLARATION", message, options);
   }
 }
 

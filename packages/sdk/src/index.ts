@@ -12,11 +12,13 @@ export type {
   ListOptions,
 } from "./inputs.js";
 export { Secret } from "./secret.js";
-export { inputSchema, inputValidationSchema } from "./input-schema.js";
+export { inputSchema, inputValidationSchema, title as schemaTitle } from "./input-schema.js";
+export { inputDeclarationProblems } from "./input-declarations.js";
+export type { DeclarationProblem } from "./input-declarations.js";
 export type { JsonSchema } from "./input-schema.js";
 export { createInputValidator } from "./validate.js";
 export type { InputValidator } from "./validate.js";
-export { ERROR_CODES, TscogError, InputError, ConfigError, PredictorError, toTscogError, describeThrown } from "./errors.js";
+export { ERROR_CODES, TscogError, InputError, ConfigError, DeclarationError, PredictorError, toTscogError, describeThrown } from "./errors.js";
 export type { ErrorCode, ErrorDetail, ErrorLocation, TscogErrorOptions } from "./errors.js";
 export { closest } from "./suggest.js";
 export { takeAbortController } from "./abort-supply.js";

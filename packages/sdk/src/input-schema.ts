@@ -5,7 +5,7 @@ import { isRequired } from "./inputs.js";
 export type JsonSchema = Record<string, unknown>;
 
 /** pydantic's title: `max_new_tokens` → `Max New Tokens`. */
-function title(name: string): string {
+export function title(name: string): string {
   return name
     .split(/[_\s]+/)
     .filter(Boolean)
@@ -37,7 +37,11 @@ function itemSchema(f: InputField): JsonSchema {
     case "secret":
       return { type: "string", format: "password", writeOnly: true, "x-cog-secret": true };
     case "list": {
-      const s: JsonSchema = { type: "array", items: itemSchema(f.item!) };
+      const item = itemSchema(f.item!);
+      // An item's choices are checked item by item (inline: the playground and clients read them there).
+      const choices = f.item!.options.choices;
+      if (Array.isArray(choices)) item.enum = [...choices];
+      const s: JsonSchema = { type: "array", items: item };
       if (o.minLength !== undefined) s.minItems = o.minLength;
       if (o.maxLength !== undefined) s.maxItems = o.maxLength;
       return s;

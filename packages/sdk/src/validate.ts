@@ -93,6 +93,7 @@ export function createInputValidator(schemas: Record<string, JsonSchema>, option
   const schema = inputValidationSchema(schemas);
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
   const names = Object.keys(properties);
+  const required = new Set((schema.required ?? []) as string[]);
   const isSecret = (s: JsonSchema | undefined) => s?.["x-cog-secret"] === true;
   const secrets = names.filter((n) => isSecret(properties[n]) || isSecret(properties[n]!.items as JsonSchema));
   // `Path` inputs (format: uri): any string for local runs; data: or http(s) URLs over HTTP.
@@ -123,7 +124,11 @@ export function createInputValidator(schemas: Record<string, JsonSchema>, option
       // deep copy here, and much cheaper than structuredClone on the server's hot path.
       // Without a prototype: ajv would otherwise see `toString` or `constructor` inputs as given (inherited).
       const copy: Record<string, unknown> = Object.create(null);
-      for (const [name, value] of Object.entries(input)) copy[name] = Array.isArray(value) ? [...value] : value;
+      for (const [name, value] of Object.entries(input)) {
+        // Generated clients and forms send null for an optional field left empty: as in Cog, that is "not given" (the default applies).
+        if (value === null && !required.has(name) && Object.hasOwn(properties, name)) continue;
+        copy[name] = Array.isArray(value) ? [...value] : value;
+      }
       if (!check(copy)) {
         const seen = new Set<string>();
         const details: ErrorDetail[] = [];
@@ -134,14 +139,15 @@ export function createInputValidator(schemas: Record<string, JsonSchema>, option
             lines.push(`and more (${errors.length} problems in all; the first ${MAX_REPORTED_ERRORS} are listed)`);
             break;
           }
-          const d = describe(err, names);
+          let d = describe(err, names);
+          const got = valueAt(input, d.field);
+          if (got === null && required.has(d.field)) d = { field: d.field, msg: "is required and cannot be null", type: "type_error.none.not_allowed" };
           const key = `${d.field}:${d.type}`;
           if (seen.has(key)) continue;
           seen.add(key);
           details.push({ loc: ["body", "input", ...d.field.split(".")], msg: d.msg, type: d.type });
-          const got = valueAt(input, d.field);
           const shown = secrets.includes(d.field.split(".")[0]!) ? "a secret" : show(got);
-          lines.push(`input "${d.field}" ${d.msg}${got === undefined || d.type === "value_error.extra" ? "" : ` (got ${shown})`}`);
+          lines.push(`input "${d.field}" ${d.msg}${got === undefined || d.type === "value_error.extra" || d.type === "type_error.none.not_allowed" ? "" : ` (got ${shown})`}`);
         }
         throw new InputError(`Invalid input: ${lines.join("; ")}.`, { details, field: details[0]?.loc[2] as string });
       }
