@@ -1,5 +1,5 @@
 import { createWriteStream, existsSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
 import { Transform } from "node:stream";
@@ -34,7 +34,24 @@ export interface DownloadOptions {
   maxBytes?: number;
   /** Time for the whole download, redirects included, in ms; 0 for none. Default 60 s. */
   timeoutMs?: number;
+  /** The server's own uploads (`POST /v1/files`): their URLs are read from this store instead of downloaded. */
+  ownFiles?: OwnFiles;
 }
+
+/**
+ * Where the server keeps uploaded files: `<dir>/<id>` (bytes) beside
+ * `<dir>/<id>.json` (its record, with the `origin` its URLs were given under),
+ * and `<dir>/origins.json` (every such origin). A URL
+ * `<origin>/v1/files/<id>[/content]` is the server's own when its origin is
+ * one of those or of `origins` (the server's public URL).
+ */
+export interface OwnFiles {
+  dir: string;
+  origins?: readonly string[];
+}
+
+/** The path of the server's own file URLs: `/v1/files/<id>` or `/v1/files/<id>/content`. */
+const OWN_FILE_PATH = /^\/v1\/files\/([a-z2-7]{26})(?:\/content)?\/?$/;
 
 /** Defaults of `DownloadOptions`. */
 export const DOWNLOAD_DEFAULTS = { maxBytes: 100 * 1024 * 1024, timeoutMs: 60_000, maxRedirects: 5 } as const;
@@ -62,7 +79,7 @@ export class InputFiles {
   /** Turns one `Path` input value into a local file path; `signal` is the prediction's. */
   async resolve(name: string, value: string, source: FileSource, signal?: AbortSignal): Promise<string> {
     if (/^data:/i.test(value)) return this.#decodeDataUri(name, value);
-    if (/^https?:/i.test(value)) return this.#download(name, value, signal);
+    if (/^https?:/i.test(value)) return (await this.#ownFile(name, value)) ?? this.#download(name, value, signal);
     if (source === "remote") {
       throw new InputError(`Input "${name}" must be a data: URI or an http(s) URL, got ${JSON.stringify(value.slice(0, 80))}.`, {
         field: name,
@@ -95,6 +112,43 @@ export class InputFiles {
     return file;
   }
 
+  /** A copy of one of the server's own uploaded files, or undefined when `url` is not one of them. */
+  async #ownFile(name: string, url: string): Promise<string | undefined> {
+    const own = this.options.ownFiles;
+    if (!own) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return undefined;
+    }
+    const id = OWN_FILE_PATH.exec(parsed.pathname)?.[1];
+    if (!id || parsed.search) return undefined;
+    let record: { origin?: string; name?: string; contentType?: string; size?: number; expiresAt?: string } | undefined;
+    try {
+      record = JSON.parse(await readFile(join(own.dir, `${id}.json`), "utf8"));
+    } catch {
+      record = undefined;
+    }
+    if (parsed.origin !== record?.origin && !own.origins?.includes(parsed.origin) && !(await knownOrigins(own.dir)).includes(parsed.origin)) return undefined;
+    const missing = () =>
+      new InputError(`Input "${name}": there is no file ${id} on this server (it may have expired or been deleted); upload it again with POST /v1/files.`, {
+        field: name,
+        details: [{ loc: ["body", "input", name], msg: "file does not exist", type: "value_error.path.not_exists" }],
+      });
+    if (!record || Date.parse(record.expiresAt ?? "") <= Date.now()) throw missing();
+    const maxBytes = this.options.maxBytes ?? DOWNLOAD_DEFAULTS.maxBytes;
+    if ((record.size ?? 0) > maxBytes) throw tooLarge(name, `the file ${id}`, maxBytes);
+    const stored = basename(record.name ?? "");
+    const file = await this.#tempFile(stored && stored !== "." && stored !== ".." && extname(stored) ? stored : `${name}${EXT_BY_MIME[record.contentType ?? ""] ?? ""}`);
+    try {
+      await copyFile(join(own.dir, id), file);
+    } catch {
+      throw missing();
+    }
+    return file;
+  }
+
   async #download(name: string, url: string, signal?: AbortSignal): Promise<string> {
     const timeoutMs = this.options.timeoutMs ?? DOWNLOAD_DEFAULTS.timeoutMs;
     const timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
@@ -118,6 +172,16 @@ export class InputFiles {
   async cleanup(): Promise<void> {
     this.#stop.abort();
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
+  }
+}
+
+/** The origins the server's file URLs were handed out under (empty when none were). */
+async function knownOrigins(dir: string): Promise<string[]> {
+  try {
+    const list: unknown = JSON.parse(await readFile(join(dir, "origins.json"), "utf8"));
+    return Array.isArray(list) ? list.filter((o): o is string => typeof o === "string") : [];
+  } catch {
+    return [];
   }
 }
 
@@ -222,11 +286,16 @@ export async function fileToDataUri(file: string): Promise<string> {
 
 /**
  * For an Output schema with files (`format: uri`, or a list of them), a
- * function turning each local path into a data: URI; undefined otherwise.
+ * function turning each local path into what clients receive: by default a
+ * data: URI, else what `encodeFile` makes of it (an uploaded file's URL);
+ * undefined for other schemas.
  */
-export function fileOutputEncoder(output: Record<string, unknown> | undefined): ((value: unknown) => Promise<unknown>) | undefined {
+export function fileOutputEncoder(
+  output: Record<string, unknown> | undefined,
+  encodeFile: (path: string) => Promise<string> = fileToDataUri,
+): ((value: unknown) => Promise<unknown>) | undefined {
   if (!holdsFiles(output)) return undefined;
   const encode = (v: unknown): Promise<unknown> =>
-    typeof v === "string" && !/^(data|https?):/.test(v) ? fileToDataUri(v) : Array.isArray(v) ? Promise.all(v.map(encode)) : Promise.resolve(v);
+    typeof v === "string" && !/^(data|https?):/.test(v) ? encodeFile(v) : Array.isArray(v) ? Promise.all(v.map(encode)) : Promise.resolve(v);
   return encode;
 }

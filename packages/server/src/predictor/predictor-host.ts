@@ -72,8 +72,8 @@ export interface DriveOptions {
   maxBatch?: number;
   /** Flush (and let the event loop turn) when the oldest buffered event is this old, in ms. */
   maxDelayMs?: number;
-  /** Turns `Path` outputs (local files) into what clients receive (data: URIs). */
-  encodeOutput?: (value: unknown) => Promise<unknown>;
+  /** Turns `Path` outputs (local files) into what clients receive (data: URIs, or uploaded files' URLs); gets the prediction's id. */
+  encodeOutput?: (value: unknown, predictionId: string) => Promise<unknown>;
   /** Address policy, size cap and timeout for `Path` inputs given as URLs (`@tscog/runtime` defaults otherwise). */
   downloads?: DownloadOptions;
 }
@@ -134,10 +134,10 @@ export async function drivePrediction(
       if (step.done) {
         flush();
         if (aborted) return { status: "canceled" };
-        const value = encode ? await encode(step.value) : step.value;
+        const value = encode ? await encode(step.value, job.id) : step.value;
         return { status: "succeeded", value: value === undefined ? null : toJsonOutput(value, "the return value") };
       }
-      batcher.output(toJsonOutput(encode ? await encode(step.value) : step.value, `output chunk ${chunks}`));
+      batcher.output(toJsonOutput(encode ? await encode(step.value, job.id) : step.value, `output chunk ${chunks}`));
       chunks++;
       if (aborted) {
         batcher.clear();

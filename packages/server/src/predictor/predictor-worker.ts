@@ -11,6 +11,7 @@ import type { DownloadOptions } from "@tscog/runtime";
 import { Cancellation } from "../predictions/cancellation.js";
 import type { EventBatch } from "../predictions/event-batch.js";
 import { drivePrediction, type LoadedPredictorLike } from "./predictor-host.js";
+import { uploadOutputFile, type OutputUploadOptions } from "../files/output-uploader.js";
 
 /** Where the worker gets its predictor. */
 export type PredictorSource =
@@ -49,11 +50,19 @@ async function loadFrom(source: PredictorSource): Promise<LoadedPredictorLike> {
   return (await runtime.loadPredictor(project, {})) as unknown as LoadedPredictorLike;
 }
 
-/** `Path` outputs leave the worker as data: URIs (only predictors that output files load this). */
-async function fileOutputEncoderFor(loaded: LoadedPredictorLike) {
+/**
+ * `Path` outputs leave the worker as data: URIs, or with an upload URL as the
+ * URLs they were uploaded to (only predictors that output files load this).
+ */
+async function fileOutputEncoderFor(loaded: LoadedPredictorLike, uploads?: OutputUploadOptions) {
   const output = (loaded.openapi as { components?: { schemas?: Record<string, any> } }).components?.schemas?.Output;
   if (output?.format !== "uri" && output?.items?.format !== "uri") return undefined;
-  return (await import("@tscog/runtime")).fileOutputEncoder(output);
+  const { fileOutputEncoder } = await import("@tscog/runtime");
+  if (!uploads) {
+    const encode = fileOutputEncoder(output)!;
+    return (value: unknown) => encode(value);
+  }
+  return (value: unknown, predictionId: string) => fileOutputEncoder(output, (file) => uploadOutputFile(file, { ...uploads, predictionId }))!(value);
 }
 
 /** Post a message; values that cannot be cloned (functions, class instances with handles) go through JSON. */
@@ -67,7 +76,7 @@ function send(message: FromWorker): void {
 
 /** The worker's main loop. Starts automatically when this file is a worker's entry. */
 export async function runPredictorWorker(): Promise<void> {
-  const { source, downloads } = workerData as { source: PredictorSource; downloads?: DownloadOptions };
+  const { source, downloads, uploads } = workerData as { source: PredictorSource; downloads?: DownloadOptions; uploads?: OutputUploadOptions };
   // A promise the predictor forgot to handle would kill the thread, losing every running prediction
   // and chunks already yielded: report it on the server's stderr instead.
   process.on("unhandledRejection", (reason) => {
@@ -82,7 +91,7 @@ export async function runPredictorWorker(): Promise<void> {
     send({ t: "load-error", error: e?.message ?? String(err), ...(typeof e?.code === "string" ? { code: e.code } : {}) });
     return;
   }
-  const encodeOutput = await fileOutputEncoderFor(loaded);
+  const encodeOutput = await fileOutputEncoderFor(loaded, uploads);
   const running = new Map<string, Cancellation>();
   parentPort!.on("message", (msg: ToWorker) => {
     switch (msg.t) {

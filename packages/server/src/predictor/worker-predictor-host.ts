@@ -1,6 +1,7 @@
 /** Runs the predictor in a worker thread so the HTTP event loop stays responsive. */
 import { Worker } from "node:worker_threads";
 import type { DownloadOptions } from "@tscog/runtime";
+import type { OutputUploadOptions } from "../files/output-uploader.js";
 import type { HostJob, HostResult, PredictorHost } from "./predictor-host.js";
 import type { OutputKind } from "../predictions/prediction.js";
 import type { FromWorker, PredictorSource, ToWorker } from "./predictor-worker.js";
@@ -13,6 +14,8 @@ export interface WorkerPredictorHostOptions {
   env?: Record<string, string | undefined>;
   /** Address policy, size cap and timeout for `Path` inputs given as URLs. */
   downloads?: DownloadOptions;
+  /** Cog's `--upload-url`: `Path` outputs are PUT there and the output holds their URLs (default: data: URIs). */
+  uploads?: OutputUploadOptions;
   /** Heap limit of the predictor's thread, MiB (`resourceLimits.maxOldGenerationSizeMb`). Default Node's. */
   memoryMb?: number;
 }
@@ -44,7 +47,7 @@ export class WorkerPredictorHost implements PredictorHost {
   load(): Promise<{ openapi: Record<string, unknown>; outputKind: OutputKind }> {
     const url = this.options.workerUrl ?? new URL("./predictor-worker.js", import.meta.url);
     const worker = new Worker(url, {
-      workerData: { tscogPredictorWorker: true, source: this.options.source, downloads: this.options.downloads },
+      workerData: { tscogPredictorWorker: true, source: this.options.source, downloads: this.options.downloads, uploads: this.options.uploads },
       env: this.options.env ?? process.env,
       stdout: false,
       stderr: false,
