@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { registerBuild } from "./commands/build.js";
+import { registerCheck } from "./commands/check.js";
 import { registerDeploy } from "./commands/deploy.js";
 import { registerInit } from "./commands/init.js";
 import { registerPredict } from "./commands/predict.js";
@@ -17,6 +18,7 @@ export function createProgram(): Command {
   registerInit(program);
   registerPredict(program);
   registerSchema(program);
+  registerCheck(program);
   registerServe(program);
   registerBuild(program);
   registerPush(program);
