@@ -236,6 +236,18 @@ test("another web origin cannot upload (a multipart POST skips the CORS prefligh
   }
 });
 
+test("a browser on an allowed origin may delete a file: the preflight allows DELETE", async () => {
+  const fake = await startFake({}, { cors: { origins: ["http://app.example"] } });
+  try {
+    const res = await fetch(`${fake.url}/v1/files/abc`, { method: "OPTIONS", headers: { origin: "http://app.example", "access-control-request-method": "DELETE" } });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get("access-control-allow-origin"), "http://app.example");
+    assert.match(res.headers.get("access-control-allow-methods") ?? "", /\bDELETE\b/);
+  } finally {
+    await fake.close({ graceMs: 100 });
+  }
+});
+
 test("curl -F (Expect: 100-continue) uploads, and the app's fetch() takes a web Request's FormData too", async (t) => {
   const fake = await startFake({}, {});
   const dir = mkdtempSync(join(tmpdir(), "tscog-curl-"));

@@ -16,7 +16,7 @@ export interface CorsOptions {
   maxAge?: number;
 }
 
-const ALLOWED_METHODS = "GET, POST, PUT, OPTIONS";
+const ALLOWED_METHODS = "GET, POST, PUT, DELETE, OPTIONS";
 const EXPOSED = "Content-Type, Retry-After, Location";
 
 /** Decides and writes CORS headers. */

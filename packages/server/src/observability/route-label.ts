@@ -7,10 +7,10 @@
 
 const STATIC = new Set([
   "predictions", "v1", "models", "versions", "deployments", "cancel", "stream", "health-check", "healthz", "readyz", "livez",
-  "openapi.json", "shutdown", "metrics", "docs", "chat", "completions",
+  "openapi.json", "shutdown", "metrics", "docs", "chat", "completions", "files", "content",
 ]);
 /** The parameter name a segment gets after each known segment. */
-const PARAM_AFTER: Record<string, string> = { predictions: ":id", models: ":owner", deployments: ":owner", versions: ":version" };
+const PARAM_AFTER: Record<string, string> = { predictions: ":id", files: ":id", models: ":owner", deployments: ":owner", versions: ":version" };
 const MAX_SEGMENTS = 8;
 
 /** The route pattern of `path` (no query string, no trailing slash). */
