@@ -284,18 +284,59 @@ export async function fileToDataUri(file: string): Promise<string> {
   return `data:${mime};base64,${(await readFile(file)).toString("base64")}`;
 }
 
+type Schema = Record<string, unknown> | undefined;
+const branchesOf = (schema: Schema) => [...((schema?.anyOf ?? []) as Schema[]), ...((schema?.oneOf ?? []) as Schema[])];
+const schemaOf = (value: unknown): Schema => (value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined);
+
+/** True when an Output schema has a `Path` anywhere: itself, list items, object properties, record values, union branches. */
+export function outputHoldsFiles(schema: Schema, depth = 0): boolean {
+  if (!schema || depth > 32) return false;
+  if (isPathSchema(schema)) return true;
+  const properties = Object.values(schemaOf(schema.properties) ?? {}) as Schema[];
+  const nested = [schemaOf(schema.items), schemaOf(schema.additionalProperties), ...properties, ...branchesOf(schema)];
+  return nested.some((s) => outputHoldsFiles(s, depth + 1));
+}
+
 /**
- * For an Output schema with files (`format: uri`, or a list of them), a
- * function turning each local path into what clients receive: by default a
- * data: URI, else what `encodeFile` makes of it (an uploaded file's URL);
- * undefined for other schemas.
+ * For an Output schema with files (see `outputHoldsFiles`), a function turning
+ * each local path in a value (or an iterator's chunk) into what clients
+ * receive: by default a data: URI, else what `encodeFile` makes of it (an
+ * uploaded file's URL); undefined for other schemas. The schema decides what
+ * is a file, so a string field beside a `Path` field stays a string.
  */
 export function fileOutputEncoder(
   output: Record<string, unknown> | undefined,
   encodeFile: (path: string) => Promise<string> = fileToDataUri,
 ): ((value: unknown) => Promise<unknown>) | undefined {
-  if (!holdsFiles(output)) return undefined;
-  const encode = (v: unknown): Promise<unknown> =>
-    typeof v === "string" && !/^(data|https?):/.test(v) ? encodeFile(v) : Array.isArray(v) ? Promise.all(v.map(encode)) : Promise.resolve(v);
-  return encode;
+  if (!outputHoldsFiles(output)) return undefined;
+  const encode = async (schema: Schema, v: unknown): Promise<unknown> => {
+    if (!schema || !outputHoldsFiles(schema)) return v;
+    if (typeof v === "string" && isPathSchema(schema)) return /^(data|https?):/.test(v) ? v : encodeFile(v);
+    const items = schemaOf(schema.items);
+    if (Array.isArray(v)) return items ? Promise.all(v.map((item) => encode(items, item))) : v;
+    // An iterator's (or list's) schema with a single chunk: the chunk is one item.
+    if (items && schema.type === "array") return encode(items, v);
+    const object = schemaOf(v);
+    if (object && (schema.properties || schema.additionalProperties)) {
+      const properties = schemaOf(schema.properties) ?? {};
+      const rest = schemaOf(schema.additionalProperties);
+      const out: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(object)) out[key] = await encode(Object.hasOwn(properties, key) ? schemaOf(properties[key]) : rest, value);
+      return out;
+    }
+    for (const branch of branchesOf(schema)) {
+      if (fits(branch, v)) return encode(branch, v);
+    }
+    return v;
+  };
+  return (value) => encode(output, value);
+}
+
+/** Whether `v` has the JSON type a union branch describes (enough to pick the branch that may hold files). */
+function fits(schema: Schema, v: unknown): boolean {
+  const type = schema?.type;
+  if (type === "string") return typeof v === "string";
+  if (type === "array") return Array.isArray(v);
+  if (type === "object") return schemaOf(v) !== undefined;
+  return false;
 }

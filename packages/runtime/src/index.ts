@@ -16,7 +16,7 @@ export { createRunner } from "./runner.js";
 export type { PredictorRunner, PredictOptions } from "./runner.js";
 export { withLogCapture } from "./log-capture.js";
 export type { LogSink } from "./log-capture.js";
-export { fileToDataUri, fileOutputEncoder, mapFileInputs } from "./files.js";
+export { fileToDataUri, fileOutputEncoder, outputHoldsFiles, mapFileInputs } from "./files.js";
 export type { FileSource, DownloadOptions } from "./files.js";
 export { DOWNLOAD_DEFAULTS } from "./files.js";
 export { isPublicAddress, isTrustedHost, checkUrl, policyLookup, UrlPolicyError, outboundRequest } from "./outbound.js";

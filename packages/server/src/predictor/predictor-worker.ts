@@ -56,12 +56,10 @@ async function loadFrom(source: PredictorSource): Promise<LoadedPredictorLike> {
  */
 async function fileOutputEncoderFor(loaded: LoadedPredictorLike, uploads?: OutputUploadOptions) {
   const output = (loaded.openapi as { components?: { schemas?: Record<string, any> } }).components?.schemas?.Output;
-  if (output?.format !== "uri" && output?.items?.format !== "uri") return undefined;
   const { fileOutputEncoder } = await import("@tscog/runtime");
-  if (!uploads) {
-    const encode = fileOutputEncoder(output)!;
-    return (value: unknown) => encode(value);
-  }
+  const encode = fileOutputEncoder(output);
+  if (!encode) return undefined;
+  if (!uploads) return (value: unknown) => encode(value);
   return (value: unknown, predictionId: string) => fileOutputEncoder(output, (file) => uploadOutputFile(file, { ...uploads, predictionId }))!(value);
 }
 
