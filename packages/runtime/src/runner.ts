@@ -165,7 +165,11 @@ export function createRunner(options: {
       // (a throw, or the caller stopped iterating) aborts it so leftover work stops.
       let finished = false;
       try {
-        if (hasFileInputs) await mapFileInputs(input, properties, (value, name) => downloads.resolve(name, value, files, abort.signal));
+        if (hasFileInputs) {
+          // A default is the predictor's own file (e.g. "./weights/example.png"), never a caller's path: read it locally.
+          const given = (name: string) => (rawInput as Record<string, unknown> | null | undefined)?.[name.split(".")[0]!] != null;
+          await mapFileInputs(input, properties, (value, name) => downloads.resolve(name, value, given(name) ? files : "local", abort.signal));
+        }
         if (abort.signal.aborted) throw canceled();
         const context: PredictContext = { id, signal: abort.signal, recordMetric: metricRecorder(onMetric) };
         let result: unknown;

@@ -266,3 +266,18 @@ test("an output type that cannot be described fails the load with INVALID_DECLAR
     },
   );
 });
+
+test("a Path input's default is the predictor's own file: used over HTTP (remote callers) when the input is left out, while a caller's local path is refused", async () => {
+  const { dir, loaded } = await load(`import { BasePredictor, Input, type InputsOf } from "tscog";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+const inputs = { file: Input.path({ default: join(import.meta.dirname ?? ".", "example.txt") }) };
+export class Predictor extends BasePredictor<typeof inputs> {
+  static inputs = inputs;
+  async predict({ file }: InputsOf<typeof inputs>): Promise<string> { return (await readFile(file, "utf8")).toUpperCase(); }
+}`);
+  writeFileSync(join(dir, "example.txt"), "default file");
+  writeFileSync(join(dir, "other.txt"), "caller's file");
+  for (const input of [{}, { file: null }]) assert.equal((await collect(loaded.runner.predict(input, { files: "remote" }))).value, "DEFAULT FILE");
+  await assert.rejects(collect(loaded.runner.predict({ file: join(dir, "other.txt") }, { files: "remote" })), /must be a data: URI or an http\(s\) URL/);
+});
