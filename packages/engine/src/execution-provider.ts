@@ -62,7 +62,8 @@ export function resolveDevice(request: DeviceRequest = {}, probe: DeviceProbe = 
   if ("missing" in provider) {
     problem =
       `onnxruntime's CUDA execution provider is not installed (${provider.missing} not found). ` +
-      "Install it with `npm install onnxruntime-node --onnxruntime-node-install=cuda12` on a machine with CUDA 12";
+      "Install it on a machine with CUDA 12 and network access with `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js` " +
+      "(npm itself no longer runs that script: package.json's allowScripts denies it)";
   } else if (!driver) {
     problem = "the NVIDIA driver is missing (libcuda.so.1 not found; is this a GPU host, with the container started with --gpus?)";
   }
