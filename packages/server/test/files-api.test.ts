@@ -257,6 +257,10 @@ test("curl -F (Expect: 100-continue) uploads, and the app's fetch() takes a web 
     assert.equal(viaFetch.status, 201);
     const web = (await viaFetch.json()) as { urls: { get: string } };
     assert.deepEqual(Buffer.from(await (await fetch(web.urls.get)).arrayBuffer()), BYTES);
+    // The web-standard core sends the file as bytes too (no Node adapter involved).
+    const download = await fake.app.fetch(new Request(web.urls.get));
+    assert.equal(download.headers.get("content-length"), String(BYTES.length));
+    assert.deepEqual(Buffer.from(await download.arrayBuffer()), BYTES);
 
     if (!needComponent(t, existsSync("/usr/bin/curl"), "/usr/bin/curl is missing (apt-get install -y curl)")) return;
     const big = Buffer.alloc(300_000, 7);

@@ -1,32 +1,14 @@
-/**
- * Replies whose body is a file on disk. `HttpReply` bodies are text, so a file
- * reply carries its path under `FILE_BODY`; `serveFilesOverNode` streams it as
- * bytes. Its text `body` fails when read, so no adapter sends a mangled file.
- */
-import type { HttpReply, TextStream } from "../http/http.js";
+/** Replies whose body is a file on disk, streamed as bytes (opened only when the reply is sent). */
+import { createReadStream } from "node:fs";
+import type { BodyStream, HttpReply } from "../http/http.js";
 
-/** Where a file reply's bytes are. */
-export const FILE_BODY = Symbol("tscog.fileBody");
-
-/** A reply with a file body. */
-export type FileReply = HttpReply & { [FILE_BODY]: string };
-
-/** True for a reply made by `fileReply`. */
-export function isFileReply(reply: HttpReply): reply is FileReply {
-  return typeof (reply as Partial<FileReply>)[FILE_BODY] === "string";
+/** The file's bytes; the file is opened on the first read and closed when the stream ends or is stopped. */
+async function* fileBytes(path: string): BodyStream {
+  yield* createReadStream(path) as AsyncIterable<Uint8Array>;
 }
 
-const textOnly: TextStream = {
-  [Symbol.asyncIterator]() {
-    return {
-      next: () => Promise.reject(new Error("a file body can only be sent by the Node adapter (serve() or listen() with serveFilesOverNode)")),
-      return: () => Promise.resolve({ done: true, value: undefined }),
-    };
-  },
-};
-
 /** A 200 reply sending the file at `path` (`size` bytes) as `contentType`, named `name`. */
-export function fileReply(path: string, size: number, contentType: string, name: string): FileReply {
+export function fileReply(path: string, size: number, contentType: string, name: string): HttpReply {
   return {
     status: 200,
     headers: {
@@ -36,7 +18,6 @@ export function fileReply(path: string, size: number, contentType: string, name:
       "x-content-type-options": "nosniff",
       "cache-control": "private, no-store",
     },
-    body: textOnly,
-    [FILE_BODY]: path,
+    body: fileBytes(path),
   };
 }

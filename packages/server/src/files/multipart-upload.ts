@@ -12,23 +12,14 @@ import { basename } from "node:path";
 import busboy from "busboy";
 import { TscogError } from "@tscog/sdk";
 import type { HttpRequest } from "../http/http.js";
+import { isMultipart } from "../http/negotiate.js";
 import type { FileStore, StoredFile } from "./file-store.js";
-
-/** A request whose body can be read as bytes, as they arrive (a web `Request`'s `body`, or Node's `IncomingMessage`). */
-export interface StreamingRequest extends HttpRequest {
-  readonly body?: AsyncIterable<Uint8Array> | null;
-}
 
 /** Largest `metadata` part, bytes. */
 const MAX_METADATA_BYTES = 64 * 1024;
 /** Room for the form's boundaries and part headers around the file, bytes. */
 const FORM_OVERHEAD_BYTES = MAX_METADATA_BYTES + 64 * 1024;
 const PARTS_HELP = "send the file as the multipart part `content`, with optional `metadata` (JSON), `filename` and `type`";
-
-/** True for a `multipart/form-data` Content-Type. */
-export function isMultipart(contentType: string | null): boolean {
-  return contentType !== null && /^\s*multipart\/form-data\s*(;|$)/i.test(contentType);
-}
 
 const tooLarge = (limit: number) => new TscogError("PAYLOAD_TOO_LARGE", `The uploaded file is larger than the server's limit of ${limit} bytes per file.`);
 const badRequest = (message: string) => new TscogError("BAD_REQUEST", message);
@@ -38,7 +29,7 @@ const badRequest = (message: string) => new TscogError("BAD_REQUEST", message);
  * record will carry. Errors are TscogErrors (400, 413, 415); a failed upload
  * leaves nothing behind, and the rest of its body is read and dropped.
  */
-export async function receiveUpload(request: StreamingRequest, store: FileStore, origin: string): Promise<StoredFile> {
+export async function receiveUpload(request: HttpRequest, store: FileStore, origin: string): Promise<StoredFile> {
   const contentType = request.headers.get("content-type");
   if (!isMultipart(contentType)) {
     throw new TscogError("UNSUPPORTED_MEDIA_TYPE", `Upload files as multipart/form-data (${PARTS_HELP}), got Content-Type: ${(contentType ?? "none").slice(0, 100)}.`);

@@ -1,9 +1,6 @@
 /** What `serve()` sets up for files: the upload store, its URLs as `Path` inputs, and `--upload-url`. */
 import type { DownloadOptions } from "@tscog/runtime";
-import type { Server } from "node:http";
-import type { App } from "../app.js";
 import { FileStore, type FileStoreOptions } from "./file-store.js";
-import { serveFilesOverNode } from "./node-files-listener.js";
 import { checkUploadUrl, type OutputUploadOptions } from "./output-uploader.js";
 import type { FilesAppOptions } from "../dialects/replicate/files-routes.js";
 
@@ -27,8 +24,6 @@ export interface ServeFiles {
   uploads?: OutputUploadOptions;
   /** Spread into `createApp`'s options. */
   appOptions: FilesAppOptions;
-  /** Lets `server` (from `listen(app)`) take uploads and send files as bytes. */
-  listenOn(server: Server, app: App, trustProxy?: boolean): void;
 }
 
 export type { FileStoreOptions };
@@ -43,6 +38,5 @@ export function serveFiles(options: ServeFilesOptions): ServeFiles {
     ownFiles: { dir: store.dir, origins },
     uploads,
     appOptions: { files: store },
-    listenOn: (server, app, trustProxy) => serveFilesOverNode(server, app, { trustProxy }),
   };
 }

@@ -17,18 +17,26 @@ export interface HttpRequest {
   readonly signal: CancelSignal;
   /** The body as text (adapters enforce the size limit while reading). */
   text(): Promise<string>;
+  /**
+   * The body as bytes, as they arrive, for routes that stream it to disk (uploads). A web
+   * `Request`'s body is one; the Node adapter leaves `multipart/form-data` bodies unread for it.
+   */
+  readonly body?: AsyncIterable<Uint8Array> | null;
 }
 
 /** A body sent as it is produced (SSE): `return()` on its iterator stops it. */
 export type TextStream = AsyncIterable<string>;
+
+/** A streamed body of text (SSE) or bytes (a file): `return()` on its iterator stops it. */
+export type BodyStream = AsyncIterable<string | Uint8Array>;
 
 /** What the routes answer. */
 export interface HttpReply {
   status: number;
   /** Lower-case names. */
   headers: Record<string, string>;
-  /** A whole body (JSON), a stream of text, or none. */
-  body: string | TextStream | null;
+  /** A whole body (JSON), a stream of text or bytes, or none. */
+  body: string | BodyStream | null;
 }
 
 /** A reply with no body. */
@@ -36,7 +44,7 @@ export function emptyReply(status: number, headers: Record<string, string> = {})
   return { status, headers, body: null };
 }
 
-/** The reply as a web `Response` (streams become UTF-8 byte streams). */
+/** The reply as a web `Response` (text in streams becomes UTF-8 bytes). */
 export function toResponse(reply: HttpReply): Response {
   const { status, headers, body } = reply;
   if (body === null || typeof body === "string") return new Response(body, { status, headers });
@@ -47,7 +55,7 @@ export function toResponse(reply: HttpReply): Response {
       async pull(controller) {
         const { done, value } = await iterator.next();
         if (done) controller.close();
-        else controller.enqueue(encoder.encode(value));
+        else controller.enqueue(typeof value === "string" ? encoder.encode(value) : value);
       },
       async cancel() {
         await iterator.return?.();

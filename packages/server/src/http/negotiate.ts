@@ -1,4 +1,4 @@
-/** Request header parsing for Cog's one-endpoint negotiation and Replicate's `Prefer: wait`. */
+/** Request header parsing for Cog's one-endpoint negotiation, Replicate's `Prefer: wait` and uploads. */
 import type { HttpRequest } from "./http.js";
 
 /** True when the client asks for server-sent events. */
@@ -25,4 +25,9 @@ export function delay(ms: number): { promise: Promise<void>; cancel(): void } {
     timer = setTimeout(resolve, ms);
   });
   return { promise, cancel: () => clearTimeout(timer) };
+}
+
+/** True for a `multipart/form-data` Content-Type: a body the route streams (an upload), not one read up front. */
+export function isMultipart(contentType: string | null | undefined): boolean {
+  return typeof contentType === "string" && /^\s*multipart\/form-data\s*(;|$)/i.test(contentType);
 }

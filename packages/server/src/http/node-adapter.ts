@@ -1,17 +1,19 @@
 /**
  * The Node `http` bridge for an `App`: a light `HttpRequest` over the
- * `IncomingMessage` (body read with a size limit, a signal that aborts when the
- * client goes away) and the reply written straight to the socket, streams
- * respecting backpressure (`drain`).
+ * `IncomingMessage` (body read with a size limit, or left unread for a route to
+ * stream when it is `multipart/form-data`; a signal that aborts when the client
+ * goes away) and the reply written straight to the socket, streams of text or
+ * bytes respecting backpressure (`drain`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { TscogError } from "@tscog/sdk";
 import type { App } from "../app.js";
 import { Cancellation } from "../predictions/cancellation.js";
-import type { HttpReply, HttpRequest, TextStream } from "./http.js";
+import type { BodyStream, HttpReply, HttpRequest } from "./http.js";
 import { errorReply, jsonReply } from "./http-errors.js";
 import { payloadTooLarge } from "./json-body.js";
+import { isMultipart } from "./negotiate.js";
 
 /** Node's `(req, res)` listener for an app. */
 export function toNodeListener(
@@ -76,17 +78,25 @@ class NodeRequest implements HttpRequest {
   readonly headers: NodeHeaders;
   /** Aborted when the client goes away before the reply was finished. */
   readonly signal = new Cancellation();
-  readonly #body: string;
+  /** The unread body (a multipart upload), else null. */
+  readonly body: IncomingMessage | null;
+  readonly #text: string;
+  readonly #limit: number;
 
-  constructor(req: IncomingMessage, url: string, body: string) {
+  constructor(req: IncomingMessage, url: string, body: string | { unread: number }) {
     this.method = req.method ?? "GET";
     this.url = url;
-    this.#body = body;
     this.headers = new NodeHeaders(req.headers);
+    this.body = typeof body === "string" ? null : req;
+    this.#text = typeof body === "string" ? body : "";
+    this.#limit = typeof body === "string" ? 0 : body.unread;
   }
 
-  text(): Promise<string> {
-    return Promise.resolve(this.#body);
+  async text(): Promise<string> {
+    if (!this.body) return this.#text;
+    const result = await readBody(this.body, this.#limit);
+    if (result instanceof TscogError) throw result;
+    return result;
   }
 }
 
@@ -102,8 +112,11 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, trust
   const target = req.url ?? "/";
   const url = target.startsWith("/") ? `${proto}://${host}${target}` : target;
   const method = req.method ?? "GET";
-  let body = "";
-  if (method !== "GET" && method !== "HEAD") {
+  let body: string | { unread: number } = "";
+  if (isMultipart(req.headers["content-type"]) && method === "POST") {
+    // The route reads it as it arrives, with its own limits (an upload streams to disk).
+    body = { unread: app.maxBodyBytes };
+  } else if (method !== "GET" && method !== "HEAD") {
     const declared = Number(req.headers["content-length"] ?? 0);
     const result = declared > app.maxBodyBytes ? payloadTooLarge(app.maxBodyBytes) : await readBody(req, app.maxBodyBytes);
     if (result instanceof TscogError) {
@@ -117,6 +130,11 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, trust
     if (!res.writableFinished) request.signal.abort();
   });
   const reply = await app.handle(request);
+  if (request.body && !req.complete) {
+    // Answered before the whole upload arrived (an error): close instead of reading the rest.
+    res.shouldKeepAlive = false;
+    reply.headers.connection = "close";
+  }
   if (reply.body === null || typeof reply.body === "string") return write(res, reply);
   await writeStream(res, reply, reply.body);
 }
@@ -129,8 +147,8 @@ function write(res: ServerResponse, reply: HttpReply): void {
   res.end(text);
 }
 
-/** Writes a streamed reply as it is produced; stops the stream when the client goes away. */
-async function writeStream(res: ServerResponse, reply: HttpReply, body: TextStream): Promise<void> {
+/** Writes a streamed reply (text or bytes) as it is produced; stops the stream when the client goes away. */
+async function writeStream(res: ServerResponse, reply: HttpReply, body: BodyStream): Promise<void> {
   res.writeHead(reply.status, reply.headers);
   res.flushHeaders();
   res.socket?.setNoDelay(true);

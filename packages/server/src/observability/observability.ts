@@ -6,7 +6,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { errorReply } from "../http/http-errors.js";
-import type { HttpReply, HttpRequest, TextStream } from "../http/http.js";
+import type { HttpReply, HttpRequest } from "../http/http.js";
 import { playgroundReply, wantsPlayground } from "../playground/playground-route.js";
 import { secretInputNames } from "../predictions/redaction.js";
 import type { PredictionObserver } from "../predictions/prediction-service.js";
@@ -90,7 +90,11 @@ export class Observability {
       } else {
         reply = await handle(request);
       }
-      if (method === "HEAD" && reply.body !== null && typeof reply.body === "string") reply.body = null;
+      if (method === "HEAD" && reply.body !== null) {
+        // Headers only: a stream (a file) is released unread.
+        if (typeof reply.body !== "string") void reply.body[Symbol.asyncIterator]().return?.();
+        reply.body = null;
+      }
       if (!metrics && !logger) return reply;
       const route = routeLabel(path);
       const body = reply.body;
@@ -131,7 +135,7 @@ function logRequest(logger: Logger, method: string, route: string, path: string,
 }
 
 /** `body` with `onEnd` called once when it finishes, fails or is stopped; one extra `then` per item (an item is a batch of events). */
-function onStreamEnd(body: TextStream, onEnd: () => void): TextStream {
+function onStreamEnd<T>(body: AsyncIterable<T>, onEnd: () => void): AsyncIterable<T> {
   let ended = false;
   const end = () => {
     if (!ended) {

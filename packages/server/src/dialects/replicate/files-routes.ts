@@ -11,7 +11,7 @@ import { jsonReply } from "../../http/http-errors.js";
 import type { Router } from "../../http/router.js";
 import { FILE_ID_PATTERN, FileStore, type StoredFile } from "../../files/file-store.js";
 import { fileReply } from "../../files/file-reply.js";
-import { receiveUpload, type StreamingRequest } from "../../files/multipart-upload.js";
+import { receiveUpload } from "../../files/multipart-upload.js";
 
 /** The app options the files routes read (`createApp`'s options may carry them). */
 export interface FilesAppOptions {
@@ -51,7 +51,7 @@ export function filesRoutes(router: Router, ctx: AppContext, options: object): v
 
   router.on("POST", "/v1/files", async (request) => {
     const base = baseUrl(request);
-    const file = await receiveUpload(request as StreamingRequest, files(), base);
+    const file = await receiveUpload(request, files(), base);
     return jsonReply(201, fileJson(file, base));
   });
   // Newest first; `next` pages on with an offset cursor.
