@@ -23,8 +23,8 @@ function linesOf(file, from, to) {
 export const targets = {
   "sdk-validation": {
     build: "packages/sdk",
-    mutate: ["packages/sdk/dist/src/validate.js", "packages/sdk/dist/src/input-schema.js"],
-    command: "node --test packages/sdk/dist/test/validate.test.js packages/sdk/dist/test/input-schema.test.js",
+    mutate: ["packages/sdk/dist/src/validate.js", "packages/sdk/dist/src/input-schema.js", "packages/sdk/dist/src/input-declarations.js"],
+    command: "node --test packages/sdk/dist/test/validate.test.js packages/sdk/dist/test/input-schema.test.js packages/sdk/dist/test/null-inputs.test.js packages/sdk/dist/test/input-declarations.test.js",
   },
   "image-layer": {
     build: "packages/image",
@@ -63,7 +63,7 @@ export const targets = {
 export default {
   testRunner: "command",
   coverageAnalysis: "off",
-  concurrency: 2,
+  concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
   timeoutMS: 30_000,
   reporters: ["clear-text", "progress", "json"],
   // Copy only what the tests read into Stryker's sandbox; node_modules is symlinked.
