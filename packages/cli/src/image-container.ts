@@ -15,6 +15,11 @@ async function docker(args: string[]): Promise<string> {
     return r.stdout.trim();
   } catch (err: any) {
     const why = err?.code === "ENOENT" ? "the docker command is not installed" : (err?.stderr || err?.shortMessage || String(err)).trim();
+    if (/port is already allocated|address already in use/i.test(why)) {
+      throw new TscogError("ADDRESS_IN_USE", `Docker cannot publish the port: another program is already using it (${why.split("\n").pop()}).`, {
+        cause: err, hint: "Stop that program, or choose another port with --port (--port 0 picks a free one).",
+      });
+    }
     throw new TscogError("REGISTRY", `docker ${args[0]} failed: ${why}`, { cause: err });
   }
 }

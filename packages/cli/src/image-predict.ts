@@ -4,14 +4,10 @@ import { InputError, PredictorError, TscogError, type ErrorDetail, type JsonSche
 import { fileToDataUri, mapFileInputs, type OutputKind } from "@tscog/runtime";
 import { parseCliInputs, parseJsonInput } from "./cli-inputs.js";
 import { startImage } from "./image-container.js";
-import { createPrinter, saveOutput } from "./output-printer.js";
-
-interface ImagePredictFlags {
-  image?: string;
-  input: string[];
-  json?: string;
-  output?: string;
-}
+import { parseEnvFlags } from "./env-flags.js";
+import { checkOutputPath } from "./file-outputs.js";
+import { createOutputPrinter } from "./output-printer.js";
+import { outputFormat, setupTimeoutMs, type PredictFlags } from "./predict-options.js";
 
 function outputKind(schema: JsonSchema): OutputKind {
   if (schema["x-cog-array-display"] === "concatenate") return "concatenate";
@@ -31,8 +27,14 @@ async function requestError(res: Response): Promise<TscogError> {
  * `tscog predict --image REF`: runs the image in the local Docker engine,
  * streams one prediction over SSE to stdout, and removes the container.
  */
-export async function predictInImage(flags: ImagePredictFlags): Promise<number> {
-  const container = await startImage(flags.image!);
+export async function predictInImage(flags: PredictFlags): Promise<number> {
+  const env = parseEnvFlags(flags.env);
+  const setupMs = setupTimeoutMs(flags, undefined);
+  // The container's own server enforces the limit too, and reports SETUP_FAILED when it passes.
+  if (setupMs !== undefined) env.TSCOG_SETUP_TIMEOUT = String(setupMs / 1000);
+  const format = outputFormat(flags);
+  if (flags.output) await checkOutputPath(flags.output, "-o");
+  const container = await startImage(flags.image!, { env, timeoutMs: setupMs === 0 ? Infinity : setupMs });
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.on("SIGINT", onSigint);
@@ -55,22 +57,20 @@ export async function predictInImage(flags: ImagePredictFlags): Promise<number> 
       signal: controller.signal,
     });
     if (!res.ok || !res.body) throw await requestError(res);
-    const printer = createPrinter(kind, Boolean(flags.json));
+    const printer = createOutputPrinter({ kind, schema: schemas.Output ?? {}, target: flags.output, format });
     let prediction: Record<string, any> | undefined;
     const events = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
     for await (const event of events) {
       const data = JSON.parse(event.data);
-      if (event.event === "output") printer.chunk(data.chunk);
+      if (event.event === "output") await printer.chunk(data.chunk);
       else if (event.event === "log") process.stderr.write(data.data ?? "");
       else if (event.event === "completed") prediction = data;
     }
     if (!prediction) throw new TscogError("PREDICTION_FAILED", "The container closed the stream before the prediction completed.");
     if (prediction.status === "failed") throw new PredictorError("PREDICTION_FAILED", `The prediction failed: ${prediction.error}`);
     if (prediction.status === "canceled") throw new PredictorError("CANCELED", "The prediction was canceled.");
-    if (kind === "value") printer.value(prediction.output);
-    printer.end();
-    await saveOutput(flags.output, prediction.output, kind, schemas.Output ?? {});
-    if (flags.json) process.stdout.write(`${JSON.stringify(prediction, null, 2)}\n`);
+    const output = await printer.finish(kind === "value" ? prediction.output : prediction.output ?? []);
+    if (format === "json") process.stdout.write(`${JSON.stringify({ ...prediction, output }, null, 2)}\n`);
     return 0;
   } catch (err: any) {
     if (controller.signal.aborted) throw new PredictorError("CANCELED", "The prediction was canceled.");

@@ -1,12 +1,15 @@
 import { Command, CommanderError } from "commander";
 import { registerBuild } from "./commands/build.js";
-import { registerCheck } from "./commands/check.js";
 import { registerDeploy } from "./commands/deploy.js";
+import { registerCheck } from "./commands/check.js";
 import { registerInit } from "./commands/init.js";
 import { registerPredict } from "./commands/predict.js";
 import { registerPush } from "./commands/push.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerServe } from "./commands/serve.js";
+import { registerRun } from "./commands/run.js";
+import { registerLogin } from "./commands/login.js";
+import { registerDebug } from "./commands/debug.js";
 
 /** Builds the `tscog` command line program. */
 export function createProgram(): Command {
@@ -14,6 +17,7 @@ export function createProgram(): Command {
     .description("Package TypeScript models: run them, serve them with live streaming, ship them as OCI images.")
     .version("0.1.0")
     .showSuggestionAfterError()
+    .enablePositionalOptions()
     .exitOverride();
   registerInit(program);
   registerPredict(program);
@@ -22,6 +26,9 @@ export function createProgram(): Command {
   registerServe(program);
   registerBuild(program);
   registerPush(program);
+  registerRun(program);
+  registerLogin(program);
+  registerDebug(program);
   registerDeploy(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

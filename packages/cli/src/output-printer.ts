@@ -1,40 +1,67 @@
-import { copyFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import type { JsonSchema } from "@tscog/sdk";
 import type { OutputKind } from "@tscog/runtime";
+import { checkOutputPath, FileOutputWriter, fileOutputShape } from "./file-outputs.js";
 
-/** Writes output as it arrives: chunks of text live, list items one per line. */
-export function createPrinter(kind: OutputKind, json: boolean) {
+/** `--output-format`: the plain output (text live, files written), or the prediction object as JSON at the end. */
+export type OutputFormat = "text" | "json";
+
+/** Options of `createOutputPrinter`. */
+export interface OutputPrinterOptions {
+  kind: OutputKind;
+  /** The Output schema (files are `format: uri`). */
+  schema: JsonSchema;
+  /** `-o PATH`. */
+  target?: string;
+  format: OutputFormat;
+}
+
+/** Shows a prediction's output as it arrives: text live, list items one per line, files written to disk. */
+export interface OutputPrinter {
+  /** Checks `-o` before the prediction runs. */
+  prepare(): Promise<void>;
+  chunk(value: unknown): Promise<void>;
+  /** The final output: prints or writes it; returns it with written files as their paths. */
+  finish(output: unknown): Promise<unknown>;
+}
+
+/** Creates the printer for one prediction. */
+export function createOutputPrinter(options: OutputPrinterOptions): OutputPrinter {
+  const { kind, target } = options;
+  const json = options.format === "json";
+  const shape = fileOutputShape(options.schema, kind);
+  const files = shape ? new FileOutputWriter(target, shape === "list") : undefined;
   let last = "";
+  const print = (text: string) => {
+    if (json) return;
+    process.stdout.write(text);
+    last = text;
+  };
   return {
-    chunk(value: unknown) {
-      if (json) return;
+    async prepare() {
+      if (target) await checkOutputPath(target, "-o");
+    },
+    async chunk(value) {
+      if (files) {
+        await files.write(value);
+        return;
+      }
       const text = typeof value === "string" ? value : JSON.stringify(value);
-      if (kind === "concatenate") process.stdout.write(text);
-      else process.stdout.write(`${text}\n`);
-      last = kind === "concatenate" ? text : "\n";
+      print(kind === "concatenate" ? text : `${text}\n`);
     },
-    value(value: unknown) {
-      if (json || value === undefined) return;
-      const text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
-      process.stdout.write(text);
-      last = text;
-    },
-    end() {
-      if (!json && last && !last.endsWith("\n")) process.stdout.write("\n");
+    async finish(output) {
+      if (files) return kind === "value" ? files.writeAll(output) : files.written;
+      if (kind === "value" && output !== undefined) print(typeof output === "string" ? output : JSON.stringify(output, null, 2));
+      if (last && !last.endsWith("\n")) print("\n");
+      if (target) await saveText(target, output, kind);
+      return output;
     },
   };
 }
 
-/** `-o path`: the output as a file (a `Path` output is copied, text written). */
-export async function saveOutput(target: string | undefined, output: unknown, kind: OutputKind, schema: JsonSchema) {
-  if (!target) return;
-  if (kind === "value" && schema.format === "uri" && typeof output === "string") {
-    if (output.startsWith("data:")) await writeFile(target, Buffer.from(await (await fetch(output)).arrayBuffer()));
-    else await copyFile(output, target);
-  } else if (kind === "concatenate") {
-    await writeFile(target, (output as unknown[]).join(""));
-  } else {
-    await writeFile(target, typeof output === "string" ? output : `${JSON.stringify(output, null, 2)}\n`);
-  }
+/** `-o path` for an output that is not a file: the text (or JSON) written there too. */
+async function saveText(target: string, output: unknown, kind: OutputKind): Promise<void> {
+  if (kind === "concatenate") await writeFile(target, (output as unknown[]).join(""));
+  else await writeFile(target, typeof output === "string" ? output : `${JSON.stringify(output, null, 2)}\n`);
   process.stderr.write(`Written output to ${target}\n`);
 }

@@ -32,6 +32,8 @@ export interface OfflineBaseOptions {
   stripNode?: boolean;
   /** Where the stripped binary is kept between builds. */
   cacheDir?: string;
+  /** Entries already listed by `offlineBaseEntries` (e.g. for a plan shown before building). */
+  entries?: TarEntry[];
 }
 
 const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -147,7 +149,7 @@ export async function offlineBaseEntries(options: Omit<OfflineBaseOptions, "cach
  * `offlineBaseEntries`, with `PATH` set. Cached like any layer.
  */
 export async function offlineBaseImage(options: OfflineBaseOptions): Promise<BaseImage> {
-  const entries = await offlineBaseEntries({ ...options, cacheDir: options.cacheDir ?? options.cache.dir });
+  const entries = options.entries ?? (await offlineBaseEntries({ ...options, cacheDir: options.cacheDir ?? options.cache.dir }));
   const layer = await buildLayer({ name: "base (offline: local node + libraries)", entries }, { cache: options.cache, mtime: options.mtime });
   const config: ImageConfig = {
     architecture: options.platform.architecture,

@@ -25,8 +25,14 @@ export { planProjectLayers, IMAGE_PATHS, IMAGE_PORT, HEALTHCHECK_SCRIPT } from "
 export type { ProjectLayersInput, ProjectLayers } from "./plan/project-plan.js";
 export { bundleServer } from "./plan/server-bundle.js";
 export type { BundleServerOptions, ServerBundle } from "./plan/server-bundle.js";
-export { buildProjectImage, hostPlatform, sourceDateEpoch } from "./project-image.js";
-export type { ProjectImageOptions } from "./project-image.js";
+export { buildProjectImage, planProjectImage, hostPlatform, sourceDateEpoch } from "./project-image.js";
+export type { ProjectImageOptions, ProjectImagePlan } from "./project-image.js";
+export { summarizePlan, formatPlan } from "./plan/plan-summary.js";
+export type { PlanSummary, PlanLayerSummary, PlanGroup } from "./plan/plan-summary.js";
+export { parseBuildSecret, withBuildSecrets, checkSecretsAbsent, BUILD_SECRETS_ENV } from "./plan/build-secrets.js";
+export type { BuildSecret } from "./plan/build-secrets.js";
+export { verifyLogin, storeCredentials, dockerConfigPath } from "./registry/login.js";
+export type { LoginOptions } from "./registry/login.js";
 export { parseAuthChallenges } from "./registry/auth-challenge.js";
 export type { AuthChallenge } from "./registry/auth-challenge.js";
 export { resolveCredentials } from "./registry/credentials.js";

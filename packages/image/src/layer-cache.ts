@@ -36,7 +36,15 @@ export function defaultCacheDir(): string {
  * Writes go to a temp file and are renamed into place: never half a blob.
  */
 export class LayerCache {
-  constructor(readonly dir: string = defaultCacheDir()) {}
+  readonly #reuse: boolean;
+
+  /**
+   * `reuse: false` (`tscog build --no-cache`) makes every lookup miss, so each
+   * layer is tarred and compressed again; what is built is still stored.
+   */
+  constructor(readonly dir: string = defaultCacheDir(), options: { reuse?: boolean } = {}) {
+    this.#reuse = options.reuse ?? true;
+  }
 
   /** Where the blob with this digest lives (whether or not it exists). */
   blobPath(digest: string): string {
@@ -54,6 +62,7 @@ export class LayerCache {
 
   /** Looks a build key up; returns the layer only when its blob is still present. */
   async lookup(key: string): Promise<CachedLayer | undefined> {
+    if (!this.#reuse) return undefined;
     try {
       const entry = JSON.parse(await readFile(this.#indexPath(key), "utf8")) as CachedLayer;
       return (await this.blobSize(entry.digest)) === entry.size ? entry : undefined;

@@ -4,11 +4,14 @@ import { join, dirname } from "node:path";
 import { arch } from "node:os";
 import { execa } from "execa";
 import { TscogError } from "@tscog/sdk";
-import { offlineBaseImage } from "./base-offline.js";
+import { offlineBaseEntries, offlineBaseImage } from "./base-offline.js";
 import { pullBaseImage } from "./base-pull.js";
 import { LayerBuilder, type BaseImage, type BuildEvent, type Builder, type ImageResult } from "./builder.js";
 import { LayerCache } from "./layer-cache.js";
-import type { Platform } from "./oci.js";
+import type { ContainerConfig, Platform } from "./oci.js";
+import type { LayerSpec } from "./layer.js";
+import type { TarEntry } from "./tar-writer.js";
+import { checkSecretsAbsent, type BuildSecret } from "./plan/build-secrets.js";
 import { bareImports, nativePackageEntries, type PackageRequest } from "./plan/native-packages.js";
 import { planProjectLayers } from "./plan/project-plan.js";
 import { bundleServer } from "./plan/server-bundle.js";
@@ -47,7 +50,25 @@ export interface ProjectImageOptions {
   title?: string;
   labels?: Record<string, string>;
   insecureRegistries?: string[];
+  /** Build-time secrets: their files stay out of every layer, and the build fails if a value would land in the image. */
+  secrets?: readonly BuildSecret[];
   onProgress?(event: BuildEvent): void;
+}
+
+/** What `buildProjectImage` will build, known before any layer is built (`tscog debug` prints it). */
+export interface ProjectImagePlan {
+  platform: Platform;
+  created: Date;
+  /** Where the base comes from: a reference pulled when building, or the offline base. */
+  baseSource: string;
+  /** The offline base's files; undefined for a pulled base (its layers are only known after pulling). */
+  baseEntries?: TarEntry[];
+  /** The layers above the base, in order. */
+  layers: LayerSpec[];
+  /** Our container config (merged over the base's when building). */
+  config: ContainerConfig;
+  /** Gets the base image (pulls it, or builds the offline base layer). */
+  base(): Promise<BaseImage>;
 }
 
 /** What the server bundle leaves to node_modules: native bindings and the registry of backends they share. */
@@ -86,13 +107,10 @@ async function ensureCudaProvider(resolveFrom: string, platform: Platform): Prom
 }
 
 /**
- * Builds a project's image: base (pulled or offline), dependencies, weights,
- * code. The one-call entry point the CLI uses.
- * @example
- * const image = await buildProjectImage({ projectDir, config, openapi, bundlePredictor: () => bundlePredictor(project), serverEntry });
- * await new DockerEnginePublisher({ tags: ["model:latest"] }).publish(image);
+ * Plans a project's image without building a layer: bundles the predictor and
+ * the server, lists the files of every layer and the container config.
  */
-export async function buildProjectImage(options: ProjectImageOptions): Promise<ImageResult> {
+export async function planProjectImage(options: ProjectImageOptions): Promise<ProjectImagePlan> {
   const cache = options.cache ?? new LayerCache();
   const platform = options.platform ?? hostPlatform();
   const epoch = options.sourceDateEpoch ?? sourceDateEpoch();
@@ -117,15 +135,31 @@ export async function buildProjectImage(options: ProjectImageOptions): Promise<I
     ...bareImports(predictorCode).map((name) => ({ name, from: [options.projectDir, resolveFrom] })),
   ];
   const native = await nativePackageEntries({ packages, target: "/opt/tscog/node_modules", platform });
-  const base: BaseImage = options.baseImage
-    ? await pullBaseImage(options.baseImage, { cache, platform, insecureRegistries: options.insecureRegistries })
-    : await offlineBaseImage({ cache, platform, mtime: epoch, nativeModules: native.bindings });
+  const baseEntries = options.baseImage ? undefined : await offlineBaseEntries({ platform, nativeModules: native.bindings, cacheDir: cache.dir });
+  const baseImage = options.baseImage;
+  const base = baseImage
+    ? () => pullBaseImage(baseImage, { cache, platform, insecureRegistries: options.insecureRegistries })
+    : () => offlineBaseImage({ cache, platform, mtime: epoch, nativeModules: native.bindings, entries: baseEntries });
   const server = options.serverBundled ? { file: options.serverEntry, assets: [] } : await bundleServer({ entry: options.serverEntry, outDir: join(cache.dir, "server"), external: NATIVE_EXTERNALS });
   const planned = await planProjectLayers({
     projectDir: options.projectDir, config: options.config, openapi: options.openapi, predictorCode, serverBundle: server.file, serverAssets: server.assets,
     nativeEntries: native.entries, sourceDateEpoch: epoch, title: options.title, labels: options.labels,
-    baseName: options.baseImage,
+    baseName: options.baseImage, exclude: (options.secrets ?? []).flatMap((s) => (s.file ? [s.file] : [])),
   });
+  await checkSecretsAbsent(options.secrets ?? [], planned.layers, planned.config);
+  return { platform, created: new Date(epoch * 1000), baseSource: baseImage ?? "tscog offline base", baseEntries, layers: planned.layers, config: planned.config, base };
+}
+
+/**
+ * Builds a project's image: base (pulled or offline), dependencies, weights,
+ * code. The one-call entry point the CLI uses.
+ * @example
+ * const image = await buildProjectImage({ projectDir, config, openapi, bundlePredictor: () => bundlePredictor(project), serverEntry });
+ * await new DockerEnginePublisher({ tags: ["model:latest"] }).publish(image);
+ */
+export async function buildProjectImage(options: ProjectImageOptions): Promise<ImageResult> {
+  const cache = options.cache ?? new LayerCache();
+  const plan = await planProjectImage({ ...options, cache });
   const builder = options.builder ?? new LayerBuilder({ cache });
-  return builder.build({ platform, created: new Date(epoch * 1000), base, layers: planned.layers, config: planned.config }, { onProgress: options.onProgress });
+  return builder.build({ platform: plan.platform, created: plan.created, base: await plan.base(), layers: plan.layers, config: plan.config }, { onProgress: options.onProgress });
 }

@@ -53,6 +53,10 @@ export const ERROR_CODES = {
   REGISTRY: { http: 502, exit: 6 },
   /** An ONNX model could not be loaded or run. */
   MODEL_LOAD: { http: 500, exit: 3 },
+  /** The address or port to listen on is taken (or not allowed) on this machine. */
+  ADDRESS_IN_USE: { http: 500, exit: 7 },
+  /** A file the command must write cannot be written: missing parent directory, a directory in the way, no permission. */
+  CANNOT_WRITE: { http: 500, exit: 8 },
   /** A bug in tscog itself. */
   INTERNAL: { http: 500, exit: 70 },
 } as const satisfies Record<string, { http: number; exit: number }>;

@@ -3,18 +3,13 @@ import { Command } from "commander";
 import { Secret, type JsonSchema } from "@tscog/sdk";
 import { loadPredictor, loadProject, projectEnvironment } from "@tscog/runtime";
 import { parseCliInputs, parseJsonInput } from "../cli-inputs.js";
-import { collect, projectDirOption, runAction } from "../command-helpers.js";
-import { createPrinter, saveOutput } from "../output-printer.js";
+import { projectDirOption, runAction } from "../command-helpers.js";
+import { parseEnvFlags } from "../env-flags.js";
+import { createOutputPrinter } from "../output-printer.js";
 import { predictInImage } from "../image-predict.js";
+import { addPredictOptions, outputFormat, setupTimeoutMs, withTimeout, type PredictFlags } from "../predict-options.js";
 
-export interface PredictFlags {
-  input: string[];
-  json?: string;
-  output?: string;
-  project: string;
-  debug?: boolean;
-  image?: string;
-}
+export type { PredictFlags } from "../predict-options.js";
 
 function masked(input: Record<string, unknown>, schema: JsonSchema): Record<string, unknown> {
   const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
@@ -23,14 +18,24 @@ function masked(input: Record<string, unknown>, schema: JsonSchema): Record<stri
   );
 }
 
+/** When setup() outlives its time limit it cannot be stopped: exit once the error is printed. */
+function exitSoon(): void {
+  setTimeout(() => process.exit(), 200).unref();
+}
+
 async function predict(flags: PredictFlags): Promise<number> {
+  const env = parseEnvFlags(flags.env);
   const project = await loadProject(flags.project);
-  Object.assign(process.env, projectEnvironment(project.config));
+  Object.assign(process.env, projectEnvironment(project.config), env);
+  const setupMs = setupTimeoutMs(flags, project.config.server?.setup_timeout ?? 600);
   const loaded = await loadPredictor(project);
   const schemas = loaded.openapi.components.schemas;
   const base = flags.json ? parseJsonInput(flags.json) : {};
   const input = parseCliInputs(flags.input, schemas, base);
   loaded.runner.validate(input);
+  const format = outputFormat(flags);
+  const printer = createOutputPrinter({ kind: loaded.outputKind, schema: schemas.Output ?? {}, target: flags.output, format });
+  await printer.prepare();
 
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -42,9 +47,12 @@ async function predict(flags: PredictFlags): Promise<number> {
   };
   const createdAt = new Date();
   try {
-    await loaded.runner.setup({ onLog, weights: project.config.weights });
+    const setup = loaded.runner.setup({ onLog, weights: project.config.weights });
+    await withTimeout(setup, setupMs, `setup() did not finish within ${(setupMs ?? 0) / 1000} s.`).catch((err) => {
+      if ((err as { code?: string }).code === "TIMEOUT") exitSoon();
+      throw err;
+    });
     const startedAt = new Date();
-    const printer = createPrinter(loaded.outputKind, Boolean(flags.json));
     const chunks: unknown[] = [];
     const metrics: Record<string, unknown> = {};
     const onMetric = (name: string, value: unknown) => (metrics[name] = value);
@@ -59,14 +67,11 @@ async function predict(flags: PredictFlags): Promise<number> {
     let step = await run.next();
     while (!step.done) {
       chunks.push(step.value);
-      printer.chunk(step.value);
+      await printer.chunk(step.value);
       step = await run.next();
     }
-    const output = loaded.outputKind === "value" ? step.value : chunks;
-    if (loaded.outputKind === "value") printer.value(output);
-    printer.end();
-    await saveOutput(flags.output, output, loaded.outputKind, schemas.Output ?? {});
-    if (flags.json) {
+    const output = await printer.finish(loaded.outputKind === "value" ? step.value : chunks);
+    if (format === "json") {
       const completedAt = new Date();
       const prediction = {
         id: randomUUID(),
@@ -90,12 +95,8 @@ async function predict(flags: PredictFlags): Promise<number> {
 
 /** `tscog predict`: runs the project's predictor in-process and prints its output live. */
 export function registerPredict(program: Command): Command {
-  return program
-    .command("predict")
-    .description("Run a prediction in this process and print output as it is generated")
-    .option("-i, --input <name=value>", "an input; name=@file reads a file; repeat a name to build a list", collect, [])
-    .option("--json <json|@file|@->", "inputs as a JSON object; prints the prediction object as JSON")
-    .option("-o, --output <path>", "also write the output to this file")
+  const command = program.command("predict").description("Run a prediction in this process and print output as it is generated (file outputs are written to output.<ext>)");
+  return addPredictOptions(command)
     .addOption(projectDirOption())
     .option("--image <ref>", "run the prediction in this built image in the local Docker engine")
     .option("--debug", "show stack traces")

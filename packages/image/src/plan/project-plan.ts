@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile, realpath, stat } from "node:fs/promises";
 import { basename, posix } from "node:path";
 import { IMAGE_USER } from "../base-offline.js";
 import type { LayerSpec } from "../layer.js";
@@ -45,6 +45,8 @@ export interface ProjectLayersInput {
   labels?: Record<string, string>;
   /** Where the base came from, for the `org.opencontainers.image.base.name` label. */
   baseName?: string;
+  /** Files (real paths) never copied into a layer, e.g. build secrets kept in the project directory. */
+  exclude?: readonly string[];
 }
 
 /** The layers (dependencies, weights, code) and config of a project's image, without the base. */
@@ -84,7 +86,9 @@ export async function planProjectLayers(input: ProjectLayersInput): Promise<Proj
   const srcDir: TarEntry = { path: IMAGE_PATHS.src, type: "directory", mode: 0o755, uid, gid };
   const weights: TarEntry[] = [];
   const code: TarEntry[] = [srcDir, { path: posix.dirname(IMAGE_PATHS.predictorBundle), type: "directory", mode: 0o755, uid, gid }];
+  const excluded = new Set(input.exclude ?? []);
   for (const f of await listProjectFiles(input.projectDir)) {
+    if (excluded.size > 0 && excluded.has(await realpath(f.file))) continue;
     const entry: TarEntry = { path: posix.join(IMAGE_PATHS.src, f.rel), type: "file", mode: f.mode & 0o111 ? 0o755 : 0o644, uid: 0, gid: 0, source: f.file, size: f.size };
     (isWeightFile(f, threshold) ? weights : code).push(entry);
   }
