@@ -76,6 +76,6 @@ export function projectSetupFiles(dir: string): Record<string, string> {
     "tsconfig.json": `${JSON.stringify(tsconfig, null, 2)}\n`,
     ".gitignore": "node_modules/\n.tscog/\ndist/\n",
     // tscog build always leaves these out; the file keeps `docker build` and other tools in line.
-    ".dockerignore": "node_modules\n.tscog\n.git\ndist\n",
+    ".dockerignore": "node_modules\n.tscog\n.git\ndist\n# what `tscog predict` writes (output.png, output.0.wav, ...)\n/output.*\n",
   };
 }

@@ -38,6 +38,18 @@ test("project files: node_modules and .git skipped; big files and model/ dirs ar
   assert.deepEqual(files.filter((f) => isWeightFile(f, 1_000_000)).map((f) => f.rel), ["big.onnx", "model/tokenizer.json"]);
 });
 
+test("project files: .dockerignore is honoured with Docker's rules (globs, **, ! exceptions, excluded directories); cog.yaml is always read", async (t) => {
+  const dir = await tempDir(t);
+  await mkdir(join(dir, "data", "keep"), { recursive: true });
+  await mkdir(join(dir, "scratch", "deep"), { recursive: true });
+  for (const f of ["cog.yaml", "predict.ts", "output.png", "output.0.wav", "notes.md", "data/a.csv", "data/keep/b.csv", "scratch/deep/x.bin", "src.log"]) {
+    await writeFile(join(dir, f), "x");
+  }
+  await writeFile(join(dir, ".dockerignore"), "# outputs of tscog predict\noutput*\n/scratch\n**/*.log\ndata\n!data/keep\n*.md\ncog.yaml\n");
+  const files = await listProjectFiles(dir);
+  assert.deepEqual(files.map((f) => f.rel), [".dockerignore", "cog.yaml", "data/keep/b.csv", "predict.ts"]);
+});
+
 test("the server bundle ships data files read via new URL(…, import.meta.url)", async (t) => {
   const dir = await tempDir(t);
   await mkdir(join(dir, "pkg", "dist"), { recursive: true });
