@@ -73,9 +73,9 @@ export class Predictor extends BasePredictor {
   assert.match(bad.stderr, /--setup-timeout must be a number of seconds >= 0/);
 });
 
-test("serve -e NAME=value reaches the predictor's thread (cog.yaml environment entries still win there: the worker applies them)", { timeout: 120_000 }, async (t) => {
+test("serve -e NAME=value reaches the predictor's thread, over cog.yaml's environment as in predict", { timeout: 120_000 }, async (t) => {
   const dir = makeProject(ENV_PROJECT);
-  const child = spawn(process.execPath, [BIN, "serve", "-C", dir, "--port", "0", "-e", "EXTRA=served"], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [BIN, "serve", "-C", dir, "--port", "0", "-e", "EXTRA=served", "-e", "GREETING=from-flag"], { stdio: ["ignore", "ignore", "pipe"] });
   const exited = new Promise((resolve) => child.on("exit", resolve));
   t.after(async () => {
     child.kill("SIGTERM");
@@ -90,6 +90,11 @@ test("serve -e NAME=value reaches the predictor's thread (cog.yaml environment e
     });
     child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
   });
-  const res = await fetch(`${url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: { name: "EXTRA" } }) });
-  assert.equal(((await res.json()) as { output: string }).output, "EXTRA=served");
+  const output = async (name: string) => {
+    const res = await fetch(`${url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: { name } }) });
+    return ((await res.json()) as { output: string }).output;
+  };
+  assert.equal(await output("EXTRA"), "EXTRA=served");
+  assert.equal(await output("GREETING"), "GREETING=from-flag");
+  assert.equal(await output("OTHER"), "OTHER=kept");
 });

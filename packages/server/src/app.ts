@@ -10,15 +10,18 @@ import { cogRoutes, PUBLIC_PATHS } from "./dialects/cog/routes.js";
 import { Cors, type CorsOptions } from "./http/cors.js";
 import { emptyReply, toResponse, type HttpReply, type HttpRequest } from "./http/http.js";
 import { errorReply } from "./http/http-errors.js";
-import type { PredictionService } from "./predictions/prediction-service.js";
+import type { PredictionBackend } from "./predictions/prediction-backend.js";
 import { isStreamPath, replicateRoutes } from "./dialects/replicate/routes.js";
+import { filesRoutes, type FilesAppOptions } from "./dialects/replicate/files-routes.js";
 import { Router } from "./http/router.js";
 import { openaiRoutes, type OpenAiRouteOptions } from "./dialects/openai/routes.js";
 import { isOpenAiPath, isOpenAiUrl, openAiErrorReply } from "./dialects/openai/errors.js";
 import type { Observability } from "./observability/observability.js";
 
-export interface AppOptions {
-  service: PredictionService;
+export interface AppOptions extends FilesAppOptions {
+  service: PredictionBackend;
+  /** Serve only the health probes (and `/metrics`): a fleet worker's port. Default false. */
+  probesOnly?: boolean;
   /** When set, every route but the health probes needs `Authorization: Bearer <token>`. */
   token?: string;
   /** Browser origins allowed (CORS). Default none: same origin only. */
@@ -78,6 +81,7 @@ export function createApp(options: AppOptions): App {
   const router = new Router();
   cogRoutes(router, ctx);
   replicateRoutes(router, ctx);
+  filesRoutes(router, ctx, options);
   openaiRoutes(router, ctx, options.openai);
 
   const route = async (request: HttpRequest): Promise<HttpReply> => {
@@ -87,7 +91,7 @@ export function createApp(options: AppOptions): App {
       if (request.headers.get("access-control-request-method")) return cors.preflight(request);
       return emptyReply(204, { allow: "GET, POST, PUT, OPTIONS" });
     }
-    const match = router.match(request.method, path);
+    const match = options.probesOnly && !PUBLIC_PATHS.has(path) ? undefined : router.match(request.method, path);
     if (!match) throw new TscogError("NOT_FOUND", `No route ${request.method} ${path.slice(0, 200)}; see GET / for the routes.`);
     if ("allow" in match) {
       const notAllowed = new TscogError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; allowed: ${match.allow.join(", ")}.`);

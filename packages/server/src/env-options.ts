@@ -1,5 +1,6 @@
 /** Server options from environment variables, shared by `tscog serve` and the image entrypoint. */
 import type { ServeOptions } from "./server.js";
+import { checkQueueUrl, FLEET_ROLES, type FleetRole, type FleetSettings } from "./fleet/fleet-keys.js";
 
 /**
  * Reads `TSCOG_API_TOKEN`, `TSCOG_CORS_ORIGINS` (comma-separated, or `*`),
@@ -8,7 +9,9 @@ import type { ServeOptions } from "./server.js";
  * `TSCOG_DOWNLOAD_TIMEOUT` (seconds), `TSCOG_WEBHOOK_ALLOWED_HOSTS` (comma-separated), `TSCOG_QUEUE_MAX`,
  * `TSCOG_PREDICTION_TIMEOUT` and `TSCOG_SETUP_TIMEOUT` (seconds, 0 for none), `TSCOG_PUBLIC_URL`,
  * `TSCOG_WORKER_MEMORY_MB`, `TSCOG_MAX_CONNECTIONS`, `TSCOG_MAX_RETAINED_BYTES`, `TSCOG_MAX_JSON_DEPTH`,
- * `TSCOG_MAX_JSON_VALUES`, `TSCOG_MAX_JSON_MEMBERS` and Cog's
+ * `TSCOG_MAX_JSON_VALUES`, `TSCOG_MAX_JSON_MEMBERS`, the fleet's `TSCOG_QUEUE_URL`, `TSCOG_ROLE`,
+ * `TSCOG_QUEUE_RECLAIM_MS`, `TSCOG_QUEUE_MAX_DELIVERIES`, `TSCOG_QUEUE_RESTART_LOST` (1/true),
+ * `TSCOG_QUEUE_FINISHED_TTL` and `TSCOG_QUEUE_ACTIVE_TTL` (seconds) (see docs/fleet.md) and Cog's
  * `WEBHOOK_AUTH_TOKEN`. Unset variables leave options unset.
  */
 export function serveOptionsFromEnv(env: Record<string, string | undefined> = process.env): ServeOptions {
@@ -18,13 +21,7 @@ export function serveOptionsFromEnv(env: Record<string, string | undefined> = pr
     const list = env.TSCOG_CORS_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean);
     options.cors = { origins: list.includes("*") ? "*" : list };
   }
-  const num = (name: string) => {
-    const v = env[name];
-    if (v === undefined || v === "") return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(v)}`);
-    return n;
-  };
+  const num = (name: string) => nonNegative(env, name);
   const maxBody = num("TSCOG_MAX_BODY_BYTES");
   if (maxBody !== undefined) options.maxBodyBytes = maxBody;
   const grace = num("TSCOG_SHUTDOWN_GRACE_SECONDS");
@@ -56,7 +53,33 @@ export function serveOptionsFromEnv(env: Record<string, string | undefined> = pr
   if (maxRetained !== undefined) options.maxRetainedBytes = maxRetained;
   const [maxDepth, maxValues, maxMembers] = ["TSCOG_MAX_JSON_DEPTH", "TSCOG_MAX_JSON_VALUES", "TSCOG_MAX_JSON_MEMBERS"].map(num);
   if (maxDepth !== undefined || maxValues !== undefined || maxMembers !== undefined) options.jsonLimits = { maxDepth, maxValues, maxMembers };
+  // Uploads (`/v1/files`: TSCOG_FILES_DIR, TSCOG_MAX_FILE_BYTES, TSCOG_MAX_FILES_BYTES, TSCOG_FILE_RETENTION seconds) and Cog's TSCOG_UPLOAD_URL.
+  if (env.TSCOG_UPLOAD_URL) options.uploadUrl = env.TSCOG_UPLOAD_URL;
+  const [maxFileBytes, maxFilesBytes, fileRetention] = ["TSCOG_MAX_FILE_BYTES", "TSCOG_MAX_FILES_BYTES", "TSCOG_FILE_RETENTION"].map(num);
+  if (env.TSCOG_FILES_DIR || maxFileBytes !== undefined || maxFilesBytes !== undefined || fileRetention !== undefined) {
+    options.files = { dir: env.TSCOG_FILES_DIR || undefined, maxFileBytes, maxTotalBytes: maxFilesBytes, retentionMs: fileRetention === undefined ? undefined : fileRetention * 1000 };
+  }
+  if (env.TSCOG_QUEUE_URL) {
+    const role = env.TSCOG_ROLE || "all";
+    if (!FLEET_ROLES.includes(role as FleetRole)) throw new Error(`TSCOG_ROLE must be one of ${FLEET_ROLES.join(", ")}, got ${JSON.stringify(role)}`);
+    options.queue = { ...fleetTunablesFromEnv(env), url: checkQueueUrl(env.TSCOG_QUEUE_URL), role: role as FleetRole };
+  } else if (env.TSCOG_ROLE && env.TSCOG_ROLE !== "all") {
+    throw new Error(`TSCOG_ROLE=${env.TSCOG_ROLE} needs a queue: set TSCOG_QUEUE_URL=redis://HOST:PORT`);
+  }
   return options;
+}
+
+/** The fleet's tunables from `TSCOG_QUEUE_*` (for `--queue` given as a flag too); unset ones stay unset. */
+export function fleetTunablesFromEnv(env: Record<string, string | undefined> = process.env): Omit<Partial<FleetSettings>, "url" | "role"> {
+  const num = (name: string) => nonNegative(env, name);
+  const seconds = (name: string) => (num(name) === undefined ? undefined : num(name)! * 1000);
+  return {
+    reclaimMs: num("TSCOG_QUEUE_RECLAIM_MS"),
+    maxDeliveries: num("TSCOG_QUEUE_MAX_DELIVERIES"),
+    restartLost: env.TSCOG_QUEUE_RESTART_LOST === "1" || env.TSCOG_QUEUE_RESTART_LOST === "true",
+    finishedTtlMs: seconds("TSCOG_QUEUE_FINISHED_TTL"),
+    activeTtlMs: seconds("TSCOG_QUEUE_ACTIVE_TTL"),
+  };
 }
 
 /** Checks a public base URL (`https://host[:port]`, no path). */
@@ -71,4 +94,13 @@ export function publicUrl(value: string): string {
     throw new Error(`the public URL must be an http(s) origin such as https://models.example.com, got ${JSON.stringify(value)}`);
   }
   return url.origin;
+}
+
+/** `env[name]` as a non-negative number, undefined when unset or empty; throws naming the variable otherwise. */
+function nonNegative(env: Record<string, string | undefined>, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(v)}`);
+  return n;
 }

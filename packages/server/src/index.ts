@@ -32,9 +32,15 @@ export type { EventRenderer, EventStreamOptions } from "./predictions/event-stre
 export { WebhookSender, WEBHOOK_EVENTS } from "./predictions/webhook-sender.js";
 export type { WebhookEvent, WebhookOptions } from "./predictions/webhook-sender.js";
 export type { CorsOptions } from "./http/cors.js";
-export { publicUrl, serveOptionsFromEnv } from "./env-options.js";
+export { fleetTunablesFromEnv, publicUrl, serveOptionsFromEnv } from "./env-options.js";
 export { Observability, observabilityFromEnv } from "./observability/observability.js";
 export type { ObservabilityOptions, ObservabilitySettings } from "./observability/observability.js";
 export { ServerMetrics } from "./observability/metrics.js";
 export { Logger, LOG_FORMATS, LOG_LEVELS } from "./observability/logger.js";
 export type { LogFormat, LogLevel, LoggerOptions, LogFields } from "./observability/logger.js";
+export type { PredictionBackend, HealthBody } from "./predictions/prediction-backend.js";
+export { RedisPredictionStore } from "./fleet/redis-prediction-store.js";
+export type { RedisPredictionStoreOptions, SchemaLoader } from "./fleet/redis-prediction-store.js";
+export { WorkerLoop } from "./fleet/worker-loop.js";
+export { fleetSettings, FLEET_ROLES, JOBS_STREAM, WORKER_GROUP, DEAD_LETTER_STREAM } from "./fleet/fleet-keys.js";
+export type { FleetSettings, FleetRole } from "./fleet/fleet-keys.js";

@@ -12,6 +12,10 @@ import type { WebhookOptions } from "./predictions/webhook-sender.js";
 import { WorkerPredictorHost } from "./predictor/worker-predictor-host.js";
 import { Observability, WARMUP_HEADER, type ObservabilityOptions } from "./observability/observability.js";
 import type { OpenAiRouteOptions } from "./dialects/openai/routes.js";
+import { serveFiles, type FileStoreOptions } from "./files/serve-files.js";
+import type { PredictionBackend } from "./predictions/prediction-backend.js";
+import { fleetSettings, type FleetSettings } from "./fleet/fleet-keys.js";
+import { createFleet } from "./fleet/fleet-server.js";
 
 export interface ServeOptions {
   /** Project directory (cog.yaml + predict.ts). Default the current directory. */
@@ -44,6 +48,8 @@ export interface ServeOptions {
   maxRetainedBytes?: number;
   /** Heap limit of the predictor's thread, MiB; overrides cog.yaml's `server.worker_memory_mb` (default Node's). */
   workerMemoryMb?: number;
+  /** Environment for the predictor over cog.yaml's `environment` (`tscog serve -e NAME=value`). */
+  environment?: Record<string, string>;
   /** Open connections at most. Default 4096. */
   maxConnections?: number;
   /** JSON bodies: deepest nesting (64), most values (100,000), most object members (10,000). */
@@ -72,6 +78,12 @@ export interface ServeOptions {
   observability?: ObservabilityOptions;
   /** The OpenAI routes' mapping; default cog.yaml's `openai` section. */
   openai?: OpenAiRouteOptions;
+  /** Uploads (`POST /v1/files`): directory, size limits, retention. Default a temp dir, 100 MiB a file, 1 GiB in all, kept 24 h. */
+  files?: FileStoreOptions;
+  /** Cog's `--upload-url`: `Path` outputs are PUT to `<url>/<name>` and the output holds their URLs (default: data: URIs). */
+  uploadUrl?: string;
+  /** Run as part of a fleet on a Redis queue (`--queue`, `--role`; see docs/fleet.md). Default: one process, predictions in memory. */
+  queue?: Partial<FleetSettings> & { url: string };
 }
 
 /** A running tscog server. */
@@ -80,6 +92,8 @@ export interface TscogServer {
   port: number;
   app: App;
   service: PredictionService;
+  /** What the routes use: `service` itself, or a fleet's Redis store (API) or worker. */
+  backend: PredictionBackend;
   /** Resolves when setup finished (READY or SETUP_FAILED) and the warm-up ran. */
   ready: Promise<void>;
   /** Stops accepting, lets predictions finish within the grace period, cancels the rest, closes. */
@@ -134,7 +148,9 @@ export async function serve(options: ServeOptions = {}): Promise<TscogServer> {
   const fromProject = source.kind === "project" ? await settingsFromProject(source.dir) : {};
   // Outbound requests made for clients (file-input URLs, webhooks) go to public addresses unless allowed.
   const allowPrivateUrls = options.allowPrivateUrls ?? fromProject.allowPrivateUrls ?? false;
+  const files = serveFiles({ files: options.files, uploadUrl: options.uploadUrl, publicUrl: options.publicUrl ?? fromProject.publicUrl });
   const downloads = {
+    ownFiles: files.ownFiles,
     allowPrivateUrls,
     maxBytes: options.maxDownloadBytes ?? fromProject.maxDownloadBytes,
     timeoutMs: options.downloadTimeoutMs ?? fromProject.downloadTimeoutMs,
@@ -142,7 +158,7 @@ export async function serve(options: ServeOptions = {}): Promise<TscogServer> {
   const webhook = { ...options.webhook, allowPrivateUrls, allowedHosts: options.webhook?.allowedHosts ?? fromProject.webhookAllowedHosts };
   if (webhook.authToken && !webhook.allowedHosts?.length) log("WEBHOOK_AUTH_TOKEN is set but no webhook hosts are allowed (server.webhook_allowed_hosts): webhooks go without it");
   const workerMemoryMb = options.workerMemoryMb ?? fromProject.workerMemoryMb;
-  const host = options.predictorHost ?? new WorkerPredictorHost({ source, workerUrl: options.workerUrl, downloads, memoryMb: workerMemoryMb });
+  const host = options.predictorHost ?? new WorkerPredictorHost({ source, workerUrl: options.workerUrl, downloads, memoryMb: workerMemoryMb, uploads: files.uploads, environment: options.environment });
   const service = new PredictionService({
     host,
     concurrency: options.concurrency ?? fromProject.concurrency,
@@ -151,8 +167,12 @@ export async function serve(options: ServeOptions = {}): Promise<TscogServer> {
     cancelTimeoutMs: options.cancelTimeoutMs,
     predictionTimeoutMs: options.predictionTimeoutMs ?? fromProject.predictionTimeoutMs,
     setupTimeoutMs: options.setupTimeoutMs ?? fromProject.setupTimeoutMs,
-    store: options.maxRetainedBytes === undefined ? undefined : { maxFinishedBytes: options.maxRetainedBytes },
+    // A fleet's worker keeps nothing once written to Redis; the API replicas keep mirrors.
+    store: options.queue ? { maxFinished: 0 } : options.maxRetainedBytes === undefined ? undefined : { maxFinishedBytes: options.maxRetainedBytes },
   });
+  const fleet = options.queue ? createFleet({ settings: fleetSettings(options.queue), service, host, token: options.token, webhook }) : undefined;
+  const backend: PredictionBackend = fleet?.backend ?? service;
+  if (fleet) log(`fleet role ${fleetSettings(options.queue!).role} on the queue at ${options.queue!.url.replace(/\/\/[^@/]*@/, "//")}`);
   let closing: Promise<void> | undefined;
   let running: RunningServer | undefined;
   let markClosed!: () => void;
@@ -163,7 +183,8 @@ export async function serve(options: ServeOptions = {}): Promise<TscogServer> {
       // No new connections; idle keep-alive ones close now, busy ones after their reply.
       running?.drain();
       // Every prediction ends (finished, canceled, or failed when it ignores the cancel), so every open stream gets its terminal event.
-      await service.shutdown({ graceMs: opts.graceMs ?? options.graceMs ?? 7_000 });
+      await backend.shutdown({ graceMs: opts.graceMs ?? options.graceMs ?? 7_000 });
+      await files.store.close();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([running?.close(), new Promise((r) => (timer = setTimeout(r, 1_000)))]);
       clearTimeout(timer);
@@ -172,10 +193,12 @@ export async function serve(options: ServeOptions = {}): Promise<TscogServer> {
     })();
     return closing;
   };
-  const observability = new Observability(service, options.observability);
-  for (const observer of observability.observers) service.observe(observer);
+  const observability = new Observability(backend, options.observability);
+  for (const observer of observability.observers) backend.observe(observer);
   const app = createApp({
-    service,
+    ...files.appOptions,
+    service: backend,
+    probesOnly: fleet?.probesOnly,
     observability,
     token: options.token,
     cors: options.cors ?? fromProject.cors,
@@ -194,14 +217,14 @@ export async function serve(options: ServeOptions = {}): Promise<TscogServer> {
     requestTimeoutMs: options.requestTimeoutMs,
   });
   log(`listening on ${running.url}`);
-  const ready = service.start().then(async () => {
+  const ready = backend.start().then(async () => {
     // Warm-up: exercise the request path once so the first real request is not the slow one.
     for (const path of ["/health-check", "/openapi.json", "/v1/predictions/warmup"]) {
       const headers: Record<string, string> = { [WARMUP_HEADER]: "1", ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) };
       const res = await app.fetch(new Request(`http://localhost${path}`, { headers }));
       await res.body?.cancel();
     }
-    const health = service.health();
+    const health = backend.health();
     log(health.status === "SETUP_FAILED" ? `setup failed:\n${health.setup.logs}` : "ready");
   });
   if (options.handleSignals) {
@@ -214,5 +237,5 @@ export async function serve(options: ServeOptions = {}): Promise<TscogServer> {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   }
-  return { url: running.url, port: running.port, app, service, ready, close, closed };
+  return { url: running.url, port: running.port, app, service, backend, ready, close, closed };
 }

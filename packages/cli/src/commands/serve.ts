@@ -1,9 +1,10 @@
 import { Command, Option } from "commander";
 import { execa } from "execa";
 import { TscogError } from "@tscog/sdk";
-import { observabilityFromEnv, publicUrl, serve, serveOptionsFromEnv } from "@tscog/server";
+import { fleetTunablesFromEnv, observabilityFromEnv, publicUrl, serve, serveOptionsFromEnv, type ServeOptions } from "@tscog/server";
 import { collect, projectDirOption, runAction } from "../command-helpers.js";
 import { startImage } from "../image-container.js";
+import { parseEnvFlags } from "../env-flags.js";
 
 interface ServeFlags {
   project: string;
@@ -24,10 +25,14 @@ interface ServeFlags {
   maxDownloadBytes?: string;
   downloadTimeout?: string;
   webhookAllowedHost: string[];
+  uploadUrl?: string;
   logFormat?: string;
   logLevel?: string;
   metrics?: string;
   playground: boolean;
+  env: string[];
+  queue?: string;
+  role?: string;
 }
 
 function checkedPublicUrl(value: string): string {
@@ -65,6 +70,15 @@ function untilSignal(): Promise<void> {
   });
 }
 
+/** `--port`: a whole number from 0 (a free port) to 65535. */
+function portFlag(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new TscogError("BAD_REQUEST", `--port must be a whole number from 0 to 65535 (0 picks a free port), got ${JSON.stringify(value)}.`);
+  }
+  return n;
+}
+
 /** A number of seconds >= 0 from a flag, as ms. */
 function secondsFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -87,7 +101,10 @@ function imageLogEnv(flags: ServeFlags): Record<string, string> {
 /** `tscog serve --image REF`: runs the built image in Docker with its output here, until Ctrl-C. */
 async function serveImage(flags: ServeFlags): Promise<number> {
   const signal = untilSignal();
-  const container = await startImage(flags.image!, { host: flags.host, port: integer("port", flags.port, 0), env: imageLogEnv(flags) });
+  const port = portFlag(flags.port);
+  const setupMs = secondsFlag("setup-timeout", flags.setupTimeout);
+  const env = { ...imageLogEnv(flags), ...parseEnvFlags(flags.env), ...(setupMs === undefined ? {} : { TSCOG_SETUP_TIMEOUT: String(setupMs / 1000) }) };
+  const container = await startImage(flags.image!, { host: flags.host, port, env, timeoutMs: setupMs === 0 ? Infinity : setupMs });
   const logs = execa("docker", ["logs", "-f", container.id], { stdio: ["ignore", "inherit", "inherit"], reject: false });
   process.stderr.write(`tscog serve: ${flags.image} is ready at ${container.url} (container ${container.id.slice(0, 12)}); Ctrl-C stops it\n`);
   await signal;
@@ -98,12 +115,15 @@ async function serveImage(flags: ServeFlags): Promise<number> {
 
 async function serveCommand(flags: ServeFlags): Promise<number> {
   if (flags.image) return serveImage(flags);
+  const port = portFlag(flags.port);
+  const environment = parseEnvFlags(flags.env);
   const env = serveOptionsFromEnv();
   const server = await serve({
     ...env,
     dir: flags.project,
     host: flags.host,
-    port: integer("port", flags.port, 0),
+    port,
+    environment,
     token: flags.token ?? env.token,
     cors: flags.corsOrigin.length ? { origins: flags.corsOrigin.includes("*") ? "*" : flags.corsOrigin } : env.cors,
     concurrency: flags.concurrency ? integer("concurrency", flags.concurrency, 1) : env.concurrency,
@@ -118,14 +138,28 @@ async function serveCommand(flags: ServeFlags): Promise<number> {
     maxDownloadBytes: flags.maxDownloadBytes ? integer("max-download-bytes", flags.maxDownloadBytes, 1) : env.maxDownloadBytes,
     downloadTimeoutMs: secondsFlag("download-timeout", flags.downloadTimeout) ?? env.downloadTimeoutMs,
     webhook: flags.webhookAllowedHost.length ? { ...env.webhook, allowedHosts: flags.webhookAllowedHost } : env.webhook,
+    uploadUrl: flags.uploadUrl ?? env.uploadUrl,
     log: (line) => process.stderr.write(`tscog serve: ${line}\n`),
     observability: observabilityFromEnv(process.env, flags),
+    queue: queueFlags(flags, env.queue),
   });
   // Ends on a signal, or when a client's POST /shutdown closed the server.
   const stopped = Promise.race([untilSignal().then(() => server.close()), server.closed]);
   await server.ready;
   await stopped;
   return 0;
+}
+
+/** `--queue` and `--role` over `TSCOG_QUEUE_URL` and `TSCOG_ROLE` (flags win); undefined for the one-process mode. */
+function queueFlags(flags: ServeFlags, fromEnv: ServeOptions["queue"]): ServeOptions["queue"] {
+  const url = flags.queue ?? fromEnv?.url;
+  const role = (flags.role ?? fromEnv?.role) as "api" | "worker" | "all" | undefined;
+  if (!url) {
+    if (role && role !== "all") throw new TscogError("BAD_REQUEST", `--role ${role} needs a queue: add --queue redis://HOST:PORT (or set TSCOG_QUEUE_URL).`);
+    return undefined;
+  }
+  if (!/^rediss?:\/\/[^/]+(\/\d*)?$/.test(url)) throw new TscogError("BAD_REQUEST", `--queue must look like redis://HOST:PORT[/DB], got ${JSON.stringify(url)}.`);
+  return { ...fleetTunablesFromEnv(), ...fromEnv, url, role: role ?? "all" };
 }
 
 /** Registers `tscog serve`: the prediction HTTP server for the project (Cog and Replicate APIs, SSE). */
@@ -152,10 +186,14 @@ export function registerServe(program: Command): void {
     .option("--max-download-bytes <n>", "largest file fetched for a file input given as a URL (default cog.yaml server.max_download_bytes, else 100 MiB)")
     .option("--download-timeout <seconds>", "time a file input's download may take (default cog.yaml server.download_timeout, else 60; 0 for none)")
     .option("--webhook-allowed-host <host>", "the only hosts webhooks go to, and the only ones that get $WEBHOOK_AUTH_TOKEN (repeatable; *.example.com for subdomains)", collect, [])
+    .option("--upload-url <url>", "PUT each file output to <url>/<name> and return its URL instead of a data: URI, as Cog does (default $TSCOG_UPLOAD_URL)")
     .option("--image <ref>", "serve this built image from the local Docker engine instead of the project")
     .addOption(new Option("--log-format <format>", "log lines on stdout: text, or json (one object per line) (default $TSCOG_LOG_FORMAT, else text on a terminal, json otherwise)").choices(["text", "json"]))
     .addOption(new Option("--log-level <level>", "least severe log lines shown (default $TSCOG_LOG_LEVEL, else info)").choices(["debug", "info", "warn", "error"]))
     .addOption(new Option("--metrics <mode>", "GET /metrics (Prometheus): on (needs the token when one is set), public, or off (default $TSCOG_METRICS, else on)").choices(["on", "public", "off"]))
     .option("--no-playground", "do not serve the web playground at /")
+    .option("-e, --env <NAME=value>", "environment variable for the predictor (repeatable; with --image, set in the container)", collect, [])
+    .option("--queue <url>", "run as part of a fleet on this Redis, redis://HOST:PORT[/DB] (default $TSCOG_QUEUE_URL; see docs/fleet.md)")
+    .addOption(new Option("--role <role>", "with --queue: api (HTTP routes, no model), worker (runs the model on queued jobs) or all (default $TSCOG_ROLE, else all)").choices(["api", "worker", "all"]))
     .action(runAction(serveCommand));
 }

@@ -3,11 +3,11 @@ import { TscogError } from "@tscog/sdk";
 import type { Auth } from "../http/auth.js";
 import { readJson, type JsonBody, type JsonBodyLimits } from "../http/json-body.js";
 import type { HttpRequest } from "../http/http.js";
-import type { PredictionService } from "../predictions/prediction-service.js";
+import type { PredictionBackend } from "../predictions/prediction-backend.js";
 import { WEBHOOK_EVENTS } from "../predictions/webhook-sender.js";
 
 export interface AppContext {
-  service: PredictionService;
+  service: PredictionBackend;
   auth: Auth;
   maxBodyBytes: number;
   /** Limits on JSON bodies (bytes, depth, values). */

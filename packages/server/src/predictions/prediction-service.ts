@@ -8,7 +8,8 @@ import { createInputValidator, InputError, TscogError, type InputValidator } fro
 import { Prediction, type OutputKind } from "./prediction.js";
 import { newPredictionId } from "./prediction-id.js";
 import { PredictionQueue } from "./prediction-queue.js";
-import { PredictionStore, type PredictionStoreOptions } from "./prediction-store.js";
+import { PredictionStore, type PredictionPage, type PredictionStoreOptions } from "./prediction-store.js";
+import type { HealthBody, PredictionBackend } from "./prediction-backend.js";
 import { redactInput, secretInputNames } from "./redaction.js";
 import { EventKind, isTextBatch, type EventBatch } from "./event-batch.js";
 import type { PredictorHost } from "../predictor/predictor-host.js";
@@ -55,6 +56,8 @@ export interface CreatePredictionRequest {
   serialize?: (p: Prediction) => unknown;
   /** Wait in the queue when every slot is busy (Replicate's API) instead of CONFLICT (Cog's). */
   queue?: boolean;
+  /** Base of absolute URLs in its webhooks (Replicate's `urls`), for a fleet worker that sends them. */
+  webhookBase?: string;
   /** The API family that created it (for metrics and logs). Default `cog`. */
   dialect?: "cog" | "replicate" | "openai";
 }
@@ -82,7 +85,7 @@ interface SetupState {
 }
 
 /** Owns the predictor host and every prediction. */
-export class PredictionService {
+export class PredictionService implements PredictionBackend {
   readonly store: PredictionStore;
   readonly concurrency: number;
   private readonly host: PredictorHost;
@@ -187,7 +190,7 @@ export class PredictionService {
   }
 
   /** The `/health-check` body: Cog's `status` and `setup`, plus how busy the server is. */
-  health(): { status: HealthStatus; setup: SetupState; predictions: { running: number; queued: number; concurrency: number; queue_max: number } } {
+  health(): HealthBody {
     let status: HealthStatus = this.state;
     if (status === "READY" && (this.runningNow >= this.concurrency || !this.accepting)) status = "BUSY";
     const predictions = { running: this.runningNow, queued: this.queue.length, concurrency: this.concurrency, queue_max: this.queue.max };
@@ -211,6 +214,10 @@ export class PredictionService {
 
   get(id: string): Prediction | undefined {
     return this.store.get(id);
+  }
+
+  page(options: { cursor?: string | null; limit: number; maxBytes: number }): PredictionPage {
+    return this.store.page(options);
   }
 
   /**

@@ -51,6 +51,8 @@ export interface PredictionOptions {
   extra?: Record<string, unknown>;
   /** Called once, when the prediction reaches a terminal status. */
   onFinish?: (prediction: Prediction) => void;
+  /** Creation time, epoch ms (a copy of a prediction made elsewhere); default now. */
+  createdMs?: number;
 }
 
 type Waiter = () => void;
@@ -96,7 +98,7 @@ export class Prediction {
   readonly webhookEventsFilter?: string[];
   readonly extra: Record<string, unknown>;
   /** Epoch milliseconds. */
-  readonly createdMs = Date.now();
+  readonly createdMs: number;
   startedMs?: number;
   completedMs?: number;
   status: PredictionStatus = "starting";
@@ -136,6 +138,7 @@ export class Prediction {
     this.webhookEventsFilter = options.webhookEventsFilter;
     this.extra = options.extra ?? NO_EXTRA;
     this.#onFinish = options.onFinish;
+    this.createdMs = options.createdMs ?? Date.now();
   }
 
   /** Resolves when the prediction reaches a terminal status. */
@@ -166,20 +169,20 @@ export class Prediction {
     return true;
   }
 
-  /** starting → processing; logs a `start` event. */
-  markStarted(): void {
+  /** starting → processing; logs a `start` event (`atMs`: when, for a copy of a prediction run elsewhere). */
+  markStarted(atMs?: number): void {
     if (!this.transition("processing")) return;
-    this.startedMs = Date.now();
-    this.#stamp();
+    this.startedMs = atMs ?? Date.now();
+    this.#stamp(atMs);
     this.#mark("start");
     this.notify();
   }
 
   /** Appends a batch of events from the predictor; wakes streams once per batch. */
-  append(batch: EventBatch): void {
+  append(batch: EventBatch, atMs?: number): void {
     if (this.isTerminal()) return;
-    if (this.status === "starting") this.markStarted();
-    this.#stamp();
+    if (this.status === "starting") this.markStarted(atMs);
+    this.#stamp(atMs);
     if (isTextBatch(batch)) {
       this.#outputLog().appendText(batch);
       this.#eventCount += batch.ends.length;
@@ -207,18 +210,18 @@ export class Prediction {
   }
 
   /** Moves to a terminal status; returns false when already terminal. */
-  finish(result: { status: "succeeded"; value?: unknown } | { status: "failed"; error: string; code?: string; details?: unknown } | { status: "canceled" }): boolean {
+  finish(result: { status: "succeeded"; value?: unknown } | { status: "failed"; error: string; code?: string; details?: unknown } | { status: "canceled" }, atMs?: number): boolean {
     if (this.isTerminal()) return false;
-    if (result.status === "succeeded" && this.status === "starting") this.markStarted();
+    if (result.status === "succeeded" && this.status === "starting") this.markStarted(atMs);
     if (!this.transition(result.status)) return false;
-    this.completedMs = Date.now();
+    this.completedMs = atMs ?? Date.now();
     if (result.status === "succeeded" && this.outputKind === "value") this.value = result.value ?? null;
     if (result.status === "failed") {
       this.error = result.error;
       this.errorCode = result.code;
       this.errorDetails = result.details;
     }
-    this.#stamp();
+    this.#stamp(atMs);
     this.#mark("completed");
     this.#trim();
     this.notify();
@@ -299,8 +302,8 @@ export class Prediction {
   }
 
   /** Starts a new time run when the second changed since the last entry. */
-  #stamp(): void {
-    const second = nowSecond();
+  #stamp(atMs?: number): void {
+    const second = atMs === undefined ? nowSecond() : Math.floor(atMs / 1000);
     if (this.#seconds.length === 0 || this.#seconds[this.#seconds.length - 1] !== second) {
       this.#secondSeqs.push(this.#eventCount);
       this.#seconds.push(second);

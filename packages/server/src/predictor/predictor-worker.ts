@@ -46,7 +46,8 @@ async function loadFrom(source: PredictorSource): Promise<LoadedPredictorLike> {
   // Imported lazily: esbuild and the TypeScript parser are only needed for projects.
   const runtime = await import("@tscog/runtime");
   const project = await runtime.loadProject(source.dir);
-  Object.assign(process.env, runtime.projectEnvironment(project.config));
+  // cog.yaml's environment, then what the operator set with `serve -e` over it (as `docker run -e` overrides an image's ENV).
+  Object.assign(process.env, runtime.projectEnvironment(project.config), (workerData as { environment?: Record<string, string> }).environment);
   return (await runtime.loadPredictor(project, {})) as unknown as LoadedPredictorLike;
 }
 

@@ -18,6 +18,8 @@ export interface WorkerPredictorHostOptions {
   uploads?: OutputUploadOptions;
   /** Heap limit of the predictor's thread, MiB (`resourceLimits.maxOldGenerationSizeMb`). Default Node's. */
   memoryMb?: number;
+  /** Set in the predictor's environment after cog.yaml's `environment`, so these win (`serve -e`). */
+  environment?: Record<string, string>;
 }
 
 interface Pending {
@@ -47,7 +49,7 @@ export class WorkerPredictorHost implements PredictorHost {
   load(): Promise<{ openapi: Record<string, unknown>; outputKind: OutputKind }> {
     const url = this.options.workerUrl ?? new URL("./predictor-worker.js", import.meta.url);
     const worker = new Worker(url, {
-      workerData: { tscogPredictorWorker: true, source: this.options.source, downloads: this.options.downloads, uploads: this.options.uploads },
+      workerData: { tscogPredictorWorker: true, source: this.options.source, downloads: this.options.downloads, uploads: this.options.uploads, environment: this.options.environment },
       env: this.options.env ?? process.env,
       stdout: false,
       stderr: false,

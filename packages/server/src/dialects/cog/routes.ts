@@ -31,7 +31,7 @@ export async function negotiatePrediction(
       render: renderCogEvents,
       from,
       heartbeatMs: ctx.heartbeatMs,
-      onDisconnect: options.owner ? () => ctx.service.cancel(prediction.id) : undefined,
+      onDisconnect: options.owner ? () => void ctx.service.cancel(prediction.id) : undefined,
     });
     return { status: 200, headers: { ...SSE_HEADERS }, body };
   }
@@ -39,7 +39,7 @@ export async function negotiatePrediction(
   await Promise.race([prediction.done, whenAborted(request.signal)]);
   if (!prediction.isTerminal()) {
     // The client went away: its synchronous prediction is canceled.
-    if (options.owner) ctx.service.cancel(prediction.id);
+    if (options.owner) await ctx.service.cancel(prediction.id);
     return emptyReply(499);
   }
   return jsonReply(200, prediction.toJSON());
@@ -91,12 +91,14 @@ export function cogRoutes(router: Router, ctx: AppContext): void {
     const { body, bytes } = await readBody(ctx, request);
     const id = body.id === undefined || body.id === null ? undefined : checkId(body.id);
     // An id already in use (running or finished) is a CONFLICT from the service, never a silent replacement.
-    const prediction = service.create({ id, input: body.input ?? {}, inputBytes: bytes, ...webhookFields(body) });
+    // Not awaited when already made: the in-memory service starts it before this reply is built.
+    const created = service.create({ id, input: body.input ?? {}, inputBytes: bytes, ...webhookFields(body) });
+    const prediction = created instanceof Promise ? await created : created;
     return negotiatePrediction(ctx, request, prediction, { owner: true });
   });
 
-  router.on("GET", "/predictions/:id", (_request, params) => {
-    const prediction = service.get(checkId(params.id));
+  router.on("GET", "/predictions/:id", async (_request, params) => {
+    const prediction = await service.get(checkId(params.id));
     if (!prediction) throw new TscogError("NOT_FOUND", `No prediction with id ${params.id}.`);
     return jsonReply(200, prediction.toJSON());
   });
@@ -104,7 +106,7 @@ export function cogRoutes(router: Router, ctx: AppContext): void {
   router.on("PUT", "/predictions/:id", async (request, params) => {
     const id = checkId(params.id);
     const { body, bytes } = await readBody(ctx, request);
-    const existing = service.get(id);
+    const existing = await service.get(id);
     if (existing) {
       // Idempotent re-attach, as Cog's PUT: only for the same input.
       if (!sameJson(existing.input, body.input ?? {})) {
@@ -112,12 +114,14 @@ export function cogRoutes(router: Router, ctx: AppContext): void {
       }
       return negotiatePrediction(ctx, request, existing, { owner: false });
     }
-    const prediction = service.create({ id, input: body.input ?? {}, inputBytes: bytes, ...webhookFields(body) });
+    // Not awaited when already made: the in-memory service starts it before this reply is built.
+    const created = service.create({ id, input: body.input ?? {}, inputBytes: bytes, ...webhookFields(body) });
+    const prediction = created instanceof Promise ? await created : created;
     return negotiatePrediction(ctx, request, prediction, { owner: true });
   });
 
-  router.on("POST", "/predictions/:id/cancel", (_request, params) => {
-    const prediction = service.cancel(checkId(params.id));
+  router.on("POST", "/predictions/:id/cancel", async (_request, params) => {
+    const prediction = await service.cancel(checkId(params.id));
     if (!prediction) throw new TscogError("NOT_FOUND", `No prediction with id ${params.id}.`);
     return jsonReply(200, {});
   });

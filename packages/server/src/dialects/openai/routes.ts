@@ -61,17 +61,19 @@ export function openaiRoutes(router: Router, ctx: AppContext, options: OpenAiRou
       const m = await mapping();
       const { body, bytes } = await readBody(ctx, request);
       const parsed = kind === "chat" ? parseChatRequest(body, m) : parseCompletionRequest(body, m);
-      const prediction = create(parsed, bytes, m);
+      const created = create(parsed, bytes, m);
+      const prediction = created instanceof Promise ? await created : created;
       return parsed.stream ? stream(kind, prediction, parsed, m.model) : await wait(kind, prediction, request, m.model);
     } catch (err) {
       return openAiErrorReply(err);
     }
   };
 
-  const create = (parsed: OpenAiRequest, bytes: number, m: OpenAiMapping): Prediction => {
+  const create = (parsed: OpenAiRequest, bytes: number, m: OpenAiMapping): Prediction | Promise<Prediction> => {
     try {
       // As on the Replicate routes, a busy model queues the request (429 only when the queue is full).
-      return service.create({ input: parsed.input, inputBytes: bytes, queue: true, dialect: "openai", extra: { model: m.model } });
+      const created = service.create({ input: parsed.input, inputBytes: bytes, queue: true, dialect: "openai", extra: { model: m.model } });
+      return created instanceof Promise ? created.catch((err: unknown) => Promise.reject(toOpenAiParameter(err, m))) : created;
     } catch (err) {
       throw toOpenAiParameter(err, m);
     }
@@ -84,7 +86,7 @@ export function openaiRoutes(router: Router, ctx: AppContext, options: OpenAiRou
       render,
       preamble,
       heartbeatMs: ctx.heartbeatMs,
-      onDisconnect: () => service.cancel(prediction.id),
+      onDisconnect: () => void service.cancel(prediction.id),
     });
     return { status: 200, headers: { ...SSE_HEADERS }, body };
   };
@@ -93,7 +95,7 @@ export function openaiRoutes(router: Router, ctx: AppContext, options: OpenAiRou
     await Promise.race([prediction.done, whenAborted(request.signal)]);
     if (!prediction.isTerminal()) {
       // The client went away: its generation is canceled.
-      service.cancel(prediction.id);
+      await service.cancel(prediction.id);
       return emptyReply(499);
     }
     if (prediction.status !== "succeeded") return openAiErrorReply(failureOf(prediction));

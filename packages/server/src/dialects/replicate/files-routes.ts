@@ -38,9 +38,9 @@ export function fileJson(file: StoredFile, base: string): Record<string, unknown
   };
 }
 
-/** Registers `/v1/files` routes; `options` are the app's (see `FilesAppOptions`). */
-export function filesRoutes(router: Router, ctx: AppContext, options: object): void {
-  let store = (options as FilesAppOptions).files;
+/** Registers `/v1/files` routes. */
+export function filesRoutes(router: Router, ctx: AppContext, options: FilesAppOptions): void {
+  let store = options.files;
   const files = () => (store ??= new FileStore());
   const baseUrl = (request: HttpRequest) => ctx.publicUrl ?? new URL(request.url).origin;
   const find = (id: string) => {

@@ -61,7 +61,7 @@ export function replicateRoutes(router: Router, ctx: AppContext): void {
     }
     const base = baseUrl(request);
     // Replicate's API never refuses a prediction for being busy: beyond concurrency.max it waits (status starting).
-    const prediction = service.create({
+    const created = service.create({
       input: body.input ?? {},
       inputBytes: bytes,
       queue: true,
@@ -69,7 +69,9 @@ export function replicateRoutes(router: Router, ctx: AppContext): void {
       ...webhookFields(body),
       extra: { ...extra, ...(typeof body.version === "string" ? { version: body.version } : {}) },
       serialize: (p) => replicateJson(p, base, auth.streamToken(p.id)),
+      webhookBase: base,
     });
+    const prediction = created instanceof Promise ? await created : created;
     const wait = preferWaitSeconds(request);
     if (wait !== undefined) {
       const timer = delay(wait * 1000);
@@ -91,19 +93,19 @@ export function replicateRoutes(router: Router, ctx: AppContext): void {
   );
 
   // Newest first, in pages with next/previous cursors as Replicate's list.
-  router.on("GET", "/v1/predictions", (request) => {
+  router.on("GET", "/v1/predictions", async (request) => {
     const url = new URL(request.url);
     const cursor = url.searchParams.get("cursor");
     if (cursor !== null && !/^\d{1,15}$/.test(cursor)) throw new TscogError("BAD_REQUEST", "cursor must be a value from a previous page's next or previous URL.");
-    const page = service.store.page({ cursor, limit: PAGE_SIZE, maxBytes: PAGE_BYTES });
+    const page = await service.page({ cursor, limit: PAGE_SIZE, maxBytes: PAGE_BYTES });
     const base = baseUrl(request);
     const link = (c: string | null) => (c === null ? null : `${base}/v1/predictions?cursor=${c}`);
     const results = page.results.map((p) => replicateJson(p, base, auth.streamToken(p.id)));
     return jsonReply(200, { previous: link(page.previous), next: link(page.next), results });
   });
 
-  const stream = (request: HttpRequest, id: string) => {
-    const prediction = service.get(id);
+  const stream = async (request: HttpRequest, id: string) => {
+    const prediction = await service.get(id);
     if (!prediction) throw new TscogError("NOT_FOUND", `No prediction with id ${id}.`);
     const body = predictionEventStream({
       prediction,
@@ -114,17 +116,17 @@ export function replicateRoutes(router: Router, ctx: AppContext): void {
     return { status: 200, headers: { ...SSE_HEADERS }, body };
   };
 
-  router.on("GET", "/v1/predictions/:id", (request, params) => {
+  router.on("GET", "/v1/predictions/:id", async (request, params) => {
     const id = checkId(params.id);
     if (wantsEventStream(request)) return stream(request, id);
-    const prediction = service.get(id);
+    const prediction = await service.get(id);
     if (!prediction) throw new TscogError("NOT_FOUND", `No prediction with id ${id}.`);
     return json(request, prediction);
   });
   // Authorized by the bearer token or by the signed `token` query parameter in `urls.stream` (EventSource cannot send headers).
   router.on("GET", "/v1/predictions/:id/stream", (request, params) => stream(request, checkId(params.id)));
-  router.on("POST", "/v1/predictions/:id/cancel", (request, params) => {
-    const prediction = service.cancel(checkId(params.id));
+  router.on("POST", "/v1/predictions/:id/cancel", async (request, params) => {
+    const prediction = await service.cancel(checkId(params.id));
     if (!prediction) throw new TscogError("NOT_FOUND", `No prediction with id ${params.id}.`);
     return json(request, prediction);
   });
