@@ -234,6 +234,9 @@ test("the mapping is checked when the predictor loads: an unknown input is a cog
     const health = server.service.health();
     assert.equal(health.status, "SETUP_FAILED");
     assert.match(health.setup.logs, /cog\.yaml:4: openai\.inputs\.max_tokens names the input "max_new_tokenz", which the predictor does not have \(did you mean "max_new_tokens"\?\)/);
+    // Past the restart back-off (1 s) it is still SETUP_FAILED: a predictor that cannot load is not restarted in a loop.
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.equal(server.service.health().status, "SETUP_FAILED");
     const res = await postJson(`${server.url}/v1/completions`, { prompt: "x" });
     assert.equal(res.status, 503);
     assert.match((await res.json()).error.message, /could not be loaded or set up; see \/health-check/);

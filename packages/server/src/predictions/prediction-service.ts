@@ -180,7 +180,8 @@ export class PredictionService implements PredictionBackend {
   private onHostExit(reason: string): void {
     const killed = this.killReason;
     this.killReason = undefined;
-    if (!this.accepting || killed === "setup-timeout") return;
+    // A predictor that failed to load or set up stays failed (its thread ends after reporting it): no restart loop.
+    if (!this.accepting || killed === "setup-timeout" || this.state === "SETUP_FAILED" || this.state === "DEFUNCT") return;
     this.setupState.logs += `${reason}\n`;
     for (const o of this.observers) o.restarted?.(reason);
     // Killing a thread that ignored its cancel is the service's own doing: no back-off.
