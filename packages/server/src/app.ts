@@ -7,7 +7,7 @@ import { TscogError } from "@tscog/sdk";
 import type { AppContext } from "./dialects/app-context.js";
 import { Auth } from "./http/auth.js";
 import { cogRoutes, PUBLIC_PATHS } from "./dialects/cog/routes.js";
-import { Cors, type CorsOptions } from "./http/cors.js";
+import { ALLOWED_METHODS, Cors, type CorsOptions } from "./http/cors.js";
 import { emptyReply, toResponse, type HttpReply, type HttpRequest } from "./http/http.js";
 import { errorReply } from "./http/http-errors.js";
 import type { PredictionBackend } from "./predictions/prediction-backend.js";
@@ -89,7 +89,7 @@ export function createApp(options: AppOptions): App {
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
     if (request.method === "OPTIONS") {
       if (request.headers.get("access-control-request-method")) return cors.preflight(request);
-      return emptyReply(204, { allow: "GET, POST, PUT, OPTIONS" });
+      return emptyReply(204, { allow: ALLOWED_METHODS });
     }
     const match = options.probesOnly && !PUBLIC_PATHS.has(path) ? undefined : router.match(request.method, path);
     if (!match) throw new TscogError("NOT_FOUND", `No route ${request.method} ${path.slice(0, 200)}; see GET / for the routes.`);

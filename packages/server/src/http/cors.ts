@@ -16,7 +16,8 @@ export interface CorsOptions {
   maxAge?: number;
 }
 
-const ALLOWED_METHODS = "GET, POST, PUT, DELETE, OPTIONS";
+/** The methods the app answers (CORS preflights and plain `OPTIONS` alike). */
+export const ALLOWED_METHODS = "GET, POST, PUT, DELETE, OPTIONS";
 const EXPOSED = "Content-Type, Retry-After, Location";
 
 /** Decides and writes CORS headers. */

@@ -36,7 +36,7 @@ export type FromWorker =
   | { t: "result"; id: string; status: "succeeded" | "failed" | "canceled"; value?: unknown; error?: string; code?: string; details?: unknown }
   | { t: "pong"; n: number };
 
-async function loadFrom(source: PredictorSource): Promise<LoadedPredictorLike> {
+async function loadFrom(source: PredictorSource, environment?: Record<string, string>): Promise<LoadedPredictorLike> {
   if (source.kind === "module") {
     const mod = (await import(source.url)) as Record<string, unknown>;
     const factory = mod[source.exportName ?? "default"];
@@ -47,7 +47,7 @@ async function loadFrom(source: PredictorSource): Promise<LoadedPredictorLike> {
   const runtime = await import("@tscog/runtime");
   const project = await runtime.loadProject(source.dir);
   // cog.yaml's environment, then what the operator set with `serve -e` over it (as `docker run -e` overrides an image's ENV).
-  Object.assign(process.env, runtime.projectEnvironment(project.config), (workerData as { environment?: Record<string, string> }).environment);
+  Object.assign(process.env, runtime.projectEnvironment(project.config), environment);
   return (await runtime.loadPredictor(project, {})) as unknown as LoadedPredictorLike;
 }
 
@@ -75,7 +75,12 @@ function send(message: FromWorker): void {
 
 /** The worker's main loop. Starts automatically when this file is a worker's entry. */
 export async function runPredictorWorker(): Promise<void> {
-  const { source, downloads, uploads } = workerData as { source: PredictorSource; downloads?: DownloadOptions; uploads?: OutputUploadOptions };
+  const { source, downloads, uploads, environment } = workerData as {
+    source: PredictorSource;
+    downloads?: DownloadOptions;
+    uploads?: OutputUploadOptions;
+    environment?: Record<string, string>;
+  };
   // A promise the predictor forgot to handle would kill the thread, losing every running prediction
   // and chunks already yielded: report it on the server's stderr instead.
   process.on("unhandledRejection", (reason) => {
@@ -84,7 +89,7 @@ export async function runPredictorWorker(): Promise<void> {
   });
   let loaded: LoadedPredictorLike;
   try {
-    loaded = await loadFrom(source);
+    loaded = await loadFrom(source, environment);
   } catch (err) {
     const e = err as { message?: string; code?: string };
     send({ t: "load-error", error: e?.message ?? String(err), ...(typeof e?.code === "string" ? { code: e.code } : {}) });
