@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { needComponent } from "@tscog/runtime/testing";
-import { CANCEL_SCRIPT, CLAIM_SCRIPT, CREATE_SCRIPT } from "../src/fleet/fleet-scripts.js";
+import { APPEND_SCRIPT, CANCEL_SCRIPT, CLAIM_SCRIPT, CREATE_SCRIPT } from "../src/fleet/fleet-scripts.js";
 import { predictionKeys } from "../src/fleet/fleet-keys.js";
 import { deadLettered, RESTART_MARKER, WORKER_LOST } from "../src/fleet/prediction-codec.js";
 import { PredictionWriter } from "../src/fleet/prediction-writer.js";
@@ -140,4 +140,15 @@ test("every key of a prediction expires", async (t) => {
     const ttl = (await conn.call(["PTTL", key])) as number;
     assert.ok(ttl > 0 && ttl <= 60_000, `${key} expires (${ttl})`);
   }
+});
+
+test("an append retried after its reply was lost (Redis went away) is applied once", async (t) => {
+  if (!needComponent(t, available, "redis-server is not installed")) return;
+  const { keys } = await created();
+  await claim(keys, "w1");
+  const append = (seq: number) => conn.script(APPEND_SCRIPT, [keys.meta, keys.events, keys.notify], ["w1", "ev", Date.now(), JSON.stringify([{ o: ["x"] }]), 60_000, "", seq]);
+  assert.equal(typeof (await append(1)), "string");
+  assert.equal(await append(1), "dup");
+  assert.notEqual(await append(2), "dup");
+  assert.equal((await entries(keys)).filter((e) => e.t === "ev").length, 2);
 });

@@ -63,16 +63,21 @@ return 'run'
 /**
  * A worker appends an entry, only while it owns the prediction. ARGV: owner,
  * type (start | ev | done), worker's ms, data JSON, ttl ms, final status (for
- * done, else ''). Returns the entry id, or false when fenced off.
+ * done, else ''), the owner's sequence number of this entry. Returns the entry
+ * id, 'dup' when this owner's entry was already appended (a retry whose first
+ * reply was lost while Redis went away), or false when fenced off.
  */
 export const APPEND_SCRIPT = luaScript(`
 ${TERMINAL}
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return false end
 if terminal(redis.call('HGET', KEYS[1], 'status')) then return false end
+local seqkey = 'seq:' .. ARGV[1]
+if tonumber(ARGV[7]) <= tonumber(redis.call('HGET', KEYS[1], seqkey) or '0') then return 'dup' end
 if ARGV[2] == 'start' then redis.call('HSET', KEYS[1], 'status', 'processing') end
 if ARGV[2] == 'ev' then redis.call('HSET', KEYS[1], 'out', '1') end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'status', ARGV[6], 'owner', '') end
 local id = redis.call('XADD', KEYS[2], '*', 't', ARGV[2], 'ms', ARGV[3], 'd', ARGV[4])
+redis.call('HSET', KEYS[1], seqkey, ARGV[7])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 redis.call('PUBLISH', KEYS[3], id)

@@ -27,6 +27,8 @@ export class PredictionWriter {
   readonly #pending: Pending[] = [];
   #writing?: Promise<void>;
   #fenced = false;
+  /** This writer's entries so far: a retried append carries the same number, so Redis applies it once. */
+  #seq = 0;
   #finished?: () => void;
   /** Resolves when the done entry is written (or the writer was fenced off). */
   readonly finished: Promise<void>;
@@ -75,9 +77,10 @@ export class PredictionWriter {
       const data = entry.type === "ev" ? entry.batches : entry.type === "done" ? entry.result : {};
       const final = entry.type === "done" ? entry.result.status : "";
       const ttl = entry.type === "done" ? this.#ttl.finishedMs : this.#ttl.activeMs;
+      const seq = String(++this.#seq);
       for (;;) {
         try {
-          const id = await this.#conn.script(APPEND_SCRIPT, [this.#keys.meta, this.#keys.events, this.#keys.notify], [this.#owner, entry.type, entry.ms, JSON.stringify(data), ttl, final]);
+          const id = await this.#conn.script(APPEND_SCRIPT, [this.#keys.meta, this.#keys.events, this.#keys.notify], [this.#owner, entry.type, entry.ms, JSON.stringify(data), ttl, final, seq]);
           if (id === null) this.#fence();
           break;
         } catch {
