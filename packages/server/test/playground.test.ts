@@ -220,7 +220,9 @@ test("with a token: the page asks for it; secrets, choices, checkboxes and files
     // The browser's own check (max=10) would stop this; the server's check is what is tested here.
     await page.locator("#in-count").evaluate((e) => e.removeAttribute("max"));
     await page.locator("#run").click();
-    await page.waitForFunction(() => document.getElementById("status")!.textContent === "failed", null, { timeout: 30_000 });
+    // Wait for the 422's message itself: the status already read "failed" from the run before.
+    await page.waitForFunction(() => /count: /.test(document.getElementById("error")!.textContent!), null, { timeout: 30_000 });
+    assert.equal(await page.locator("#status").innerText(), "failed");
     assert.match(await page.locator("#error").innerText(), /^count: .*10/m);
 
     // The only console errors: the browser's own report of the 422 response.

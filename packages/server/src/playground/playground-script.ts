@@ -291,8 +291,11 @@ async function run(event) {
   event.preventDefault();
   if (state.running) return;
   resetOutput();
+  // The status changes before the first await (reading a file input can take a while),
+  // so the previous run's "failed" or "succeeded" never stands beside this run's empty output.
+  setStatus("reading inputs…");
   var input;
-  try { input = await collectInput(false); } catch (e) { showError("Could not read the inputs: " + e.message); return; }
+  try { input = await collectInput(false); } catch (e) { setStatus("failed"); showError("Could not read the inputs: " + e.message); return; }
   var id = newId();
   var run = { id: id, began: performance.now(), first: 0, last: 0, chunks: 0, tokens: null };
   state.running = run;
