@@ -55,7 +55,9 @@ export const targets = {
   "server-events": {
     build: "packages/server",
     mutate: ["packages/server/dist/src/predictions/prediction.js", "packages/server/dist/src/predictions/event-stream.js", "packages/server/dist/src/http/sse-encoder.js"],
-    command: "node --test packages/server/dist/test/prediction.test.js packages/server/dist/test/sse-encoder.test.js packages/server/dist/test/event-batch.test.js",
+    // Unit tests only (no servers): the three new files import single modules, not the package index, to keep each rerun short.
+    command:
+      "node --test packages/server/dist/test/event-stream.test.js packages/server/dist/test/prediction-events.test.js packages/server/dist/test/sse-encoder-edges.test.js packages/server/dist/test/prediction.test.js packages/server/dist/test/sse-encoder.test.js packages/server/dist/test/event-batch.test.js",
   },
 };
 

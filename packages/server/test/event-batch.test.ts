@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { EventBatcher, EventKind, isTextBatch, Prediction, splitTextBatch } from "../src/index.js";
+import { EventBatcher, EventKind, isTextBatch, splitTextBatch } from "../src/predictions/event-batch.js";
+import { Prediction } from "../src/predictions/prediction.js";
 import { ChunkLog } from "../src/predictions/chunk-log.js";
 
 test("text chunks travel as one joined string; a log or a non-string chunk switches the batch to values", () => {

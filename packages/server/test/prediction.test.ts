@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { EventKind, InProcessPredictorHost, newPredictionId, Prediction, PredictionService, PredictionStore, predictionEventStream, renderReplicateEvents } from "../src/index.js";
+import { EventKind, InProcessPredictorHost, isTerminal, newPredictionId, Prediction, PredictionService, PredictionStore, predictionEventStream, renderReplicateEvents } from "../src/index.js";
 import { load, stats } from "./fixtures/fake-predictor.js";
 import { parseSse, readText } from "./helpers.js";
 
@@ -124,4 +124,139 @@ test("the store keeps running predictions and the newest finished ones", async (
   assert.deepEqual(store.all().map((p) => p.id), ["p1995", "p1996", "p1997", "p1998", "p1999"]);
   assert.equal(store.get("p0"), undefined);
   assert.equal(store.active().length, 2);
+});
+
+test("which statuses are terminal, and which moves are allowed from starting and processing", () => {
+  assert.deepEqual(
+    (["starting", "processing", "succeeded", "failed", "canceled"] as const).map((s) => isTerminal(s)),
+    [false, false, true, true, true],
+  );
+  // Straight from starting: failed and canceled log no start; succeeded starts first.
+  for (const status of ["failed", "canceled", "succeeded"] as const) {
+    const p = new Prediction({ id: status, input: {}, outputKind: "iterator" });
+    assert.equal(p.finish(status === "failed" ? { status, error: "e" } : { status }, 7_000), true);
+    assert.equal(p.status, status);
+    assert.deepEqual(types(p), status === "succeeded" ? ["start", "completed"] : ["completed"]);
+    assert.equal(p.startedMs, status === "succeeded" ? 7_000 : undefined);
+    assert.equal(p.completedMs, 7_000);
+  }
+  // From processing: every terminal status; starting twice is a no-op.
+  for (const status of ["failed", "canceled", "succeeded"] as const) {
+    const p = new Prediction({ id: status, input: {}, outputKind: "iterator" });
+    p.markStarted(1_000);
+    p.markStarted(2_000);
+    assert.equal(p.status, "processing");
+    assert.equal(p.startedMs, 1_000);
+    assert.equal(p.finish(status === "failed" ? { status, error: "e" } : { status }, 3_000), true);
+    assert.equal(p.status, status);
+    assert.deepEqual(types(p), ["start", "completed"]);
+    // Nothing moves a finished prediction, and nothing more is logged.
+    p.markStarted(4_000);
+    p.append(outputs("late"), 4_000);
+    assert.equal(p.finish({ status: "succeeded" }), false);
+    assert.equal(p.status, status);
+    assert.deepEqual(types(p), ["start", "completed"]);
+    assert.deepEqual(p.output, []);
+  }
+});
+
+test("finish keeps what the result says: a value only for value predictors, the error with its code and details", async () => {
+  const value = new Prediction({ id: "v", input: {}, outputKind: "value" });
+  assert.equal(value.output, null);
+  value.finish({ status: "succeeded", value: { n: 1 } });
+  assert.deepEqual(value.output, { n: 1 });
+  const none = new Prediction({ id: "n", input: {}, outputKind: "value" });
+  none.finish({ status: "succeeded" });
+  assert.equal(none.value, null);
+  const chunks = new Prediction({ id: "c", input: {}, outputKind: "iterator" });
+  chunks.append(outputs("a"));
+  chunks.finish({ status: "succeeded", value: "ignored" });
+  assert.equal(chunks.value, null);
+  assert.deepEqual(chunks.output, ["a"]);
+
+  const seen: string[] = [];
+  const failed = new Prediction({ id: "f", input: {}, outputKind: "iterator", onFinish: (p) => seen.push(`${p.id} ${p.status}`) });
+  let resolved = false;
+  const done = failed.done.then(() => (resolved = true));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(resolved, false);
+  failed.finish({ status: "failed", error: "boom", code: "PREDICTION_FAILED", details: [1] });
+  failed.finish({ status: "canceled" });
+  await done;
+  assert.deepEqual([failed.error, failed.errorCode, failed.errorDetails], ["boom", "PREDICTION_FAILED", [1]]);
+  assert.deepEqual(seen, ["f failed"]);
+  const canceled = new Prediction({ id: "x", input: {}, outputKind: "iterator" });
+  canceled.finish({ status: "canceled" });
+  assert.deepEqual([canceled.error, canceled.errorCode, canceled.errorDetails], [null, undefined, undefined]);
+});
+
+test("times: ISO strings to the millisecond, and predict_time from start to finish", () => {
+  for (const ms of [0, 5, 10, 50, 100, 999, 1_000, 1_700_000_000_007, 1_700_000_000_070, 1_700_000_000_700, 1_700_000_001_000, 1_700_000_000_009]) {
+    const p = new Prediction({ id: "t", input: {}, outputKind: "value", createdMs: ms });
+    assert.equal(p.timestamps().created_at, new Date(ms).toISOString());
+  }
+  const p = new Prediction({ id: "t", input: {}, outputKind: "value", createdMs: 1_700_000_000_000 });
+  assert.equal(p.createdMs, 1_700_000_000_000);
+  assert.deepEqual(p.metrics, {});
+  p.markStarted(1_700_000_001_250);
+  assert.deepEqual(p.metrics, {});
+  p.finish({ status: "succeeded", value: 1 }, 1_700_000_003_750);
+  assert.deepEqual(p.timestamps(), { created_at: "2023-11-14T22:13:20.000Z", started_at: "2023-11-14T22:13:21.250Z", completed_at: "2023-11-14T22:13:23.750Z" });
+  assert.deepEqual(p.metrics, { predict_time: 2.5 });
+  // A prediction that never started has no predict_time.
+  const failed = new Prediction({ id: "f", input: {}, outputKind: "value" });
+  failed.finish({ status: "failed", error: "e" });
+  assert.deepEqual(failed.metrics, {});
+  assert.equal(failed.timestamps().started_at, null);
+});
+
+test("toJSON: public input, webhook fields only when set, extra fields; later metrics replace earlier ones", () => {
+  const p = new Prediction({
+    id: "j",
+    input: { secret: "s3cret" },
+    publicInput: { secret: "**********" },
+    outputKind: "iterator",
+    webhook: "http://hook.example/",
+    webhookEventsFilter: ["completed"],
+    extra: { model: "m", version: "v" },
+    createdMs: 1_000,
+  });
+  p.append({ kinds: [EventKind.Metric, EventKind.Output, EventKind.Log, EventKind.Metric, EventKind.Log], values: [["tokens", 1], "a", "one\n", ["tokens", 2], "two\n"] }, 2_000);
+  p.finish({ status: "succeeded" }, 2_500);
+  assert.deepEqual(p.toJSON(), {
+    id: "j",
+    input: { secret: "**********" },
+    output: ["a"],
+    logs: "one\ntwo\n",
+    error: null,
+    status: "succeeded",
+    created_at: "1970-01-01T00:00:01.000Z",
+    started_at: "1970-01-01T00:00:02.000Z",
+    completed_at: "1970-01-01T00:00:02.500Z",
+    metrics: { tokens: 2, predict_time: 0.5 },
+    webhook: "http://hook.example/",
+    webhook_events_filter: ["completed"],
+    model: "m",
+    version: "v",
+  });
+  assert.deepEqual(p.input, { secret: "s3cret" });
+  const plain = new Prediction({ id: "k", input: { a: 1 }, outputKind: "value" }).toJSON();
+  assert.deepEqual(plain.input, { a: 1 });
+  assert.deepEqual(Object.keys(plain), ["id", "input", "output", "logs", "error", "status", "created_at", "started_at", "completed_at", "metrics"]);
+});
+
+test("approxBytes counts input bytes, output, logs and error", () => {
+  const value = new Prediction({ id: "a", input: {}, outputKind: "value", inputBytes: 100 });
+  assert.equal(value.inputBytes, 100);
+  // The null value still costs its 16 bytes.
+  assert.equal(value.approxBytes, 1024 + 100 + 16);
+  value.append({ kinds: [EventKind.Log], values: ["abc"] });
+  value.finish({ status: "succeeded", value: "xyz" });
+  assert.equal(value.approxBytes, 1024 + 100 + (3 * 2 + 16) + 3 * 2);
+  const chunks = new Prediction({ id: "b", input: {}, outputKind: "iterator" });
+  assert.equal(chunks.inputBytes, 0);
+  assert.equal(chunks.approxBytes, 1024);
+  chunks.append(outputs("ab"));
+  chunks.finish({ status: "failed", error: "boom" });
+  assert.equal(chunks.approxBytes, 1024 + (2 * 2 + 16) + 4 * 2);
 });
