@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
 import { Option } from "commander";
-import { reportError } from "./report-error.js";
 
 /** Commander reducer for repeatable options. */
 export function collect(value: string, previous: string[]): string[] {
@@ -15,6 +14,8 @@ export function projectDirOption(): Option {
 /**
  * Wraps a command's action: its result is the exit code; any error is printed
  * as one paragraph (stack only with --debug) and mapped to its exit code.
+ * The reporter (and @tscog/sdk behind it) is loaded only when an error
+ * happens, so that registering the commands stays cheap.
  */
 export function runAction<F extends object>(action: (flags: F, ...args: any[]) => Promise<number | void>) {
   return async (...args: any[]) => {
@@ -24,6 +25,7 @@ export function runAction<F extends object>(action: (flags: F, ...args: any[]) =
     try {
       process.exitCode = (await action(flags, ...positional)) ?? 0;
     } catch (err) {
+      const { reportError } = await import("./report-error.js");
       process.exitCode = reportError(err, Boolean((flags as { debug?: boolean }).debug || process.env.TSCOG_DEBUG));
     }
   };

@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Option, type Command } from "commander";
 import { ConfigError, TscogError } from "@tscog/sdk";
 import { bundlePredictor, loadPredictor, loadProject, type Project } from "@tscog/runtime";
 import {
@@ -16,23 +15,8 @@ import {
   type BuildEvent,
   type ProjectImageOptions,
 } from "@tscog/image";
-import { collect } from "./command-helpers.js";
+import { defaultImageName, type ImageFlags } from "./image-build-options.js";
 import { checkOutputPath } from "./file-outputs.js";
-
-/** Flags shared by `tscog build`, `tscog push` and `tscog debug`. */
-export interface ImageFlags {
-  project: string;
-  gpu?: boolean;
-  progress?: "plain" | "tty" | "quiet";
-  insecureRegistry?: string[];
-  debug?: boolean;
-  /** false with `--no-cache`. */
-  cache?: boolean;
-  /** `--secret id=NAME,src=PATH`, repeatable. */
-  secret?: string[];
-  /** `--openapi-schema PATH`: also write the OpenAPI document there. */
-  openapiSchema?: string;
-}
 
 /**
  * The server module the image runs (bundled into /opt/tscog/server.mjs):
@@ -41,12 +25,6 @@ export interface ImageFlags {
 export function serverEntry(): string {
   if (process.env.TSCOG_SERVER_ENTRY) return resolve(process.env.TSCOG_SERVER_ENTRY);
   return fileURLToPath(new URL("./serve-main.js", import.meta.url));
-}
-
-/** The image name used when none is given and cog.yaml has no `image:`: `tscog-<project dir>:latest`. */
-export function defaultImageName(projectDir: string): string {
-  const slug = basename(projectDir).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "") || "model";
-  return `tscog-${slug}:latest`;
 }
 
 /**
@@ -129,13 +107,4 @@ export async function withProjectImage<T>(flags: ImageFlags, fn: (project: Proje
       onProgress: progressPrinter(flags.progress),
     });
   });
-}
-
-/** Adds `--no-cache`, `--secret` and `--openapi-schema` (as `cog build` and `cog push` have them). */
-export function addImageBuildOptions(command: Command): Command {
-  return command
-    .option("--no-cache", "build every layer again instead of reusing the layer cache (what is built is still cached)")
-    .option("--secret <id=NAME,src=PATH>", "a build-time secret, readable during the build as $TSCOG_BUILD_SECRETS/NAME, never written into the image (repeatable; env=VAR instead of src)", collect, [])
-    .option("--openapi-schema <path>", "also write the predictor's OpenAPI schema to this file")
-    .addOption(new Option("--progress <mode>", "progress output").choices(["plain", "tty", "quiet"]));
 }

@@ -7,7 +7,8 @@ import { startImage } from "./image-container.js";
 import { parseEnvFlags } from "./env-flags.js";
 import { checkOutputPath } from "./file-outputs.js";
 import { createOutputPrinter } from "./output-printer.js";
-import { outputFormat, setupTimeoutMs, type PredictFlags } from "./predict-options.js";
+import type { PredictFlags } from "./predict-options.js";
+import { outputFormat, setupTimeoutMs } from "./predict-settings.js";
 
 function outputKind(schema: JsonSchema): OutputKind {
   if (schema["x-cog-array-display"] === "concatenate") return "concatenate";
