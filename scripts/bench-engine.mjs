@@ -26,6 +26,7 @@ import { fileURLToPath } from "node:url";
 import os from "node:os";
 import { existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
+import { bareBatchedDecode } from "./lib/bare-batch.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -60,6 +61,30 @@ const timeOf = async (f) => {
   await f();
   return performance.now() - start;
 };
+/** onnxruntime-node as the engine imports it (one copy: the session's prototype is shared). */
+async function onnxRuntime() {
+  const ortMod = await import("onnxruntime-node");
+  return ortMod.default ?? ortMod;
+}
+
+/** The onnxruntime session of `lm`, seen while it generates one token. */
+async function sessionOf(lm) {
+  const { InferenceSession } = await onnxRuntime();
+  const run = InferenceSession.prototype.run;
+  let seen;
+  InferenceSession.prototype.run = function (...a) {
+    seen ??= this;
+    return run.apply(this, a);
+  };
+  try {
+    await lm.generate(PROMPT, { maxNewTokens: 1 });
+  } finally {
+    InferenceSession.prototype.run = run;
+  }
+  if (!seen) throw new Error("the engine's onnxruntime session was not seen: is onnxruntime-node installed twice?");
+  return seen;
+}
+
 if (BATCHING) {
   await benchBatching();
   process.exit(0);
@@ -81,8 +106,7 @@ const setupToFirstMs = performance.now() - loadStart;
 await first.return(undefined);
 
 // The engine's session, caught in the act; and a clock of the time spent inside session.run.
-const ortMod = await import("onnxruntime-node");
-const { InferenceSession, Tensor } = ortMod.default ?? ortMod;
+const { InferenceSession, Tensor } = await onnxRuntime();
 const run = InferenceSession.prototype.run;
 let session;
 let runMs = 0;
@@ -340,6 +364,11 @@ async function benchBatching() {
   await Promise.all(prompts.slice(0, Math.max(...counts)).map((p) => lm.generate(p, { temperature: 0, maxNewTokens: 8 })));
   const tps = Object.fromEntries(counts.map((c) => [c, []]));
   const ratio = Object.fromEntries(counts.map((c) => [c, []]));
+  // The ceiling: the same number of rows as bare decode steps on the engine's own session, next to one row.
+  const session = await sessionOf(lm);
+  const { Tensor } = await onnxRuntime();
+  const bare = (rows) => bareBatchedDecode({ session, Tensor, config: cfg, rows, promptLength: Math.min(...promptTokens), steps: N });
+  const bareRatio = Object.fromEntries(counts.map((c) => [c, []]));
   let short = 0;
   // The VM's speed drifts within minutes, so each count runs next to its own one-stream run (order alternating).
   for (let r = 0; r < ROUNDS; r++) {
@@ -355,6 +384,11 @@ async function benchBatching() {
       }
       ratio[c].push(pair[c] / pair[1]);
       ratio[1]?.push(1);
+      const barePair = {};
+      for (const k of r % 2 ? [c, 1] : [1, c]) barePair[k] = await bare(k);
+      bareRatio[c].push(barePair[c] / barePair[1]);
+      bareRatio[1]?.push(1);
+      console.error(`round ${r + 1}: bare decode steps, ${c} rows: ${(barePair[c] / barePair[1]).toFixed(2)}× one row`);
     }
   }
 
@@ -414,9 +448,12 @@ Batching limits: ${JSON.stringify(lm.batching)}.
 
 Concurrent \`stream()\` calls, greedy, prompts of ${Math.min(...promptTokens)}–${Math.max(...promptTokens)} tokens, ${N} new tokens each, ${ROUNDS} rounds, each count run next to a one-stream run (min / median / max)${short ? `; ${short} streams ended early at EOS` : ""}:
 
-| streams | aggregate tokens/s | × the one-stream run next to it |
-|---|---|---|
-${counts.map((c) => `| ${c} | ${mmm(tps[c], 1)} | ${mmm(ratio[c])} |`).join("\n")}
+The ceiling beside it: bare decode steps at as many rows on the engine's own session (\`session.run\` alone, no prefill,
+sampling or streams; ${N} steps from a ${Math.min(...promptTokens)}-token past), × one row run next to it.
+
+| streams | aggregate tokens/s | × the one-stream run next to it | bare decode steps, × one row (the session's ceiling) |
+|---|---|---|---|
+${counts.map((c) => `| ${c} | ${mmm(tps[c], 1)} | ${mmm(ratio[c])} | ${mmm(bareRatio[c])} |`).join("\n")}
 
 Time to first token of a request (32-token prompt) arriving at a random moment while 7 streams generate, 12 arrivals per round:
 

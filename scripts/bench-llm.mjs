@@ -70,10 +70,13 @@ export class Predictor extends BasePredictor<typeof inputs> {
   return dir;
 }
 
-/** A prompt of about `n` tokens (words of a speech). */
-function prompt(n, variant = 0) {
+/**
+ * A prompt of `n` tokens of the model's own tokenizer (words of a speech, cut at n ids), so a
+ * "32-token prompt" costs the same prefill on a word-level and a byte-level tokenizer.
+ */
+function promptOf(lm, n, variant = 0) {
   const words = "the state of our union is strong and the people of this nation have worked hard to make it so".split(" ");
-  return Array.from({ length: n }, (_, i) => words[(i + variant) % words.length]).join(" ");
+  return lm.decode(lm.encode(Array.from({ length: n }, (_, i) => words[(i + variant) % words.length]).join(" ")).slice(0, n));
 }
 
 if (process.argv[2] === "--child") {
@@ -128,25 +131,26 @@ async function streamOnce(url, input) {
 async function inProcess(modelDir) {
   const { TextGenerator } = await import(new URL("../packages/engine/dist/src/index.js", import.meta.url).href);
   const lm = await TextGenerator.load(modelDir);
+  const prompt = (variant = 0) => promptOf(lm, Number(args["prompt-tokens"]), variant);
   const run = async () => {
     const t0 = performance.now();
-    const stream = lm.stream(prompt(Number(args["prompt-tokens"])), { maxNewTokens: TOKENS, temperature: 0 });
+    const stream = lm.stream(prompt(), { maxNewTokens: TOKENS, temperature: 0 });
     let step;
     while (!(step = await stream.next()).done);
     return { ms: performance.now() - t0, tokens: step.value.generatedTokens };
   };
   await run();
-  return { run, close: () => lm.dispose?.() };
+  return { run, prompt, tokensOf: (text) => lm.encode(text).length, close: () => lm.release() };
 }
 
 async function main() {
-  console.log(`model ${args.model}; ${TOKENS} new tokens, greedy, ~${args["prompt-tokens"]}-word prompts; ${ROUNDS} rounds`);
   const maxStreams = Math.max(...STREAMS, 8);
   const dir = makeProject(args.model, maxStreams);
   try {
     const local = await inProcess(args.model);
+    console.log(`model ${args.model}; ${TOKENS} new tokens, greedy, ${local.tokensOf(local.prompt())}-token prompts; ${ROUNDS} rounds`);
     const server = await startServer(dir);
-    const input = (variant = 0) => ({ prompt: prompt(Number(args["prompt-tokens"]), variant), max_new_tokens: TOKENS });
+    const input = (variant = 0) => ({ prompt: local.prompt(variant), max_new_tokens: TOKENS });
     await streamOnce(server.url, input());
 
     // One stream through the server vs the same generation in process, alternating.
