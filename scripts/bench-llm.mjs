@@ -9,6 +9,7 @@
 // measured in the same run. The server runs in a child process, the predictor in
 // its worker thread, as in production; clients read Replicate streams (urls.stream).
 import { startChildServer } from "./lib/child-server.mjs";
+import { promptText } from "./lib/prompt-tokens.mjs";
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -70,14 +71,6 @@ export class Predictor extends BasePredictor<typeof inputs> {
   return dir;
 }
 
-/**
- * A prompt of `n` tokens of the model's own tokenizer (words of a speech, cut at n ids), so a
- * "32-token prompt" costs the same prefill on a word-level and a byte-level tokenizer.
- */
-function promptOf(lm, n, variant = 0) {
-  const words = "the state of our union is strong and the people of this nation have worked hard to make it so".split(" ");
-  return lm.decode(lm.encode(Array.from({ length: n }, (_, i) => words[(i + variant) % words.length]).join(" ")).slice(0, n));
-}
 
 if (process.argv[2] === "--child") {
   const { serve } = await import(SERVER);
@@ -131,7 +124,7 @@ async function streamOnce(url, input) {
 async function inProcess(modelDir) {
   const { TextGenerator } = await import(new URL("../packages/engine/dist/src/index.js", import.meta.url).href);
   const lm = await TextGenerator.load(modelDir);
-  const prompt = (variant = 0) => promptOf(lm, Number(args["prompt-tokens"]), variant);
+  const prompt = (variant = 0) => promptText(lm, Number(args["prompt-tokens"]), variant);
   const run = async () => {
     const t0 = performance.now();
     const stream = lm.stream(prompt(), { maxNewTokens: TOKENS, temperature: 0 });

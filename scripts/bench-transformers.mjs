@@ -17,6 +17,7 @@ import { createRequire } from "node:module";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { promptIds } from "./lib/prompt-tokens.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const { values: args } = parseArgs({
@@ -57,24 +58,22 @@ try {
   const model = await tjs.AutoModelForCausalLM.from_pretrained("model", { dtype: "fp32", device: "cpu" });
   const tokenizer = await tjs.AutoTokenizer.from_pretrained("model");
 
-  // A prompt of exactly N tokens of the model's own tokenizer (words of a speech, cut at N ids).
-  const words = "the state of our union is strong and the people of this nation have worked hard to make it so".split(" ");
-  const promptIds = lm.encode(Array.from({ length: Number(args["prompt-tokens"]) }, (_, i) => words[i % words.length]).join(" ")).slice(0, Number(args["prompt-tokens"]));
-  const prompt = lm.decode(promptIds);
+  const ids = promptIds(lm, Number(args["prompt-tokens"]));
+  const prompt = lm.decode(ids);
   const feed = () => ({
-    input_ids: new tjs.Tensor("int64", BigInt64Array.from(promptIds, BigInt), [1, promptIds.length]),
-    attention_mask: new tjs.Tensor("int64", new BigInt64Array(promptIds.length).fill(1n), [1, promptIds.length]),
+    input_ids: new tjs.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]),
+    attention_mask: new tjs.Tensor("int64", new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
   });
   const greedy = { max_new_tokens: TOKENS, do_sample: false, repetition_penalty: 1 };
 
   // Same tokens? (tscog's ids vs the ids transformers.js appends to the prompt.)
   const ours = [];
-  for await (const id of lm.tokens(promptIds, { maxNewTokens: TOKENS, temperature: 0, repetitionPenalty: 1 })) ours.push(id);
-  const theirs = Array.from((await model.generate({ ...feed(), ...greedy })).data.slice(promptIds.length), Number);
+  for await (const id of lm.tokens(ids, { maxNewTokens: TOKENS, temperature: 0, repetitionPenalty: 1 })) ours.push(id);
+  const theirs = Array.from((await model.generate({ ...feed(), ...greedy })).data.slice(ids.length), Number);
   const eos = new Set([].concat(model.generation_config?.eos_token_id ?? []));
   const theirsUntilEos = theirs.filter((id, i) => !theirs.slice(0, i + 1).some((t) => eos.has(t)));
   const same = ours.length === theirsUntilEos.length && ours.every((id, i) => id === theirsUntilEos[i]);
-  console.log(`model ${args.model}; ${promptIds.length}-token prompt, ${TOKENS} new tokens, greedy; ${ROUNDS} rounds, alternating`);
+  console.log(`model ${args.model}; ${ids.length}-token prompt, ${TOKENS} new tokens, greedy; ${ROUNDS} rounds, alternating`);
   console.log(`same tokens: ${same ? "yes" : "NO"} (tscog ${ours.length}, transformers.js ${theirsUntilEos.length} before EOS)`);
 
   const runOurs = async () => {
@@ -91,7 +90,7 @@ try {
     // TextStreamer decodes as tokens arrive, as a server streaming text would.
     const streamer = new tjs.TextStreamer(tokenizer, { skip_prompt: true, callback_function: () => (first ??= performance.now() - t0) });
     const out = await model.generate({ ...feed(), ...greedy, streamer });
-    return { ms: performance.now() - t0, first, tokens: out.dims[1] - promptIds.length };
+    return { ms: performance.now() - t0, first, tokens: out.dims[1] - ids.length };
   };
   await runOurs();
   await runTheirs();
