@@ -5,6 +5,7 @@
 //   node scripts/bench-llm.mjs                          # the built-in model
 //   node scripts/bench-llm.mjs --model DIR              # another exported model (e.g. the 135M-shaped one)
 //   node scripts/bench-llm.mjs --rounds 5 --tokens 128 --streams 1,2,4,8,16
+//   node scripts/bench-llm.mjs --only one|concurrent|ttft|heap   # one section; heap: the predictor thread's heap sizing on/off
 // Each figure is several rounds (min/median/max); ratios are against a baseline
 // measured in the same run. The server runs in a child process, the predictor in
 // its worker thread, as in production; clients read Replicate streams (urls.stream).
@@ -73,6 +74,12 @@ export class Predictor extends BasePredictor<typeof inputs> {
 
 
 if (process.argv[2] === "--child") {
+  if (process.argv[4] === "--no-heap-sizing") {
+    // The "before" of the predictor thread's heap sizing (server predictor/worker-heap.ts): its V8 flag becomes a no-op.
+    const v8 = await import("node:v8");
+    v8.default.setFlagsFromString = () => {};
+    (await import("node:module")).syncBuiltinESMExports();
+  }
   const { serve } = await import(SERVER);
   const server = await serve({ dir: process.argv[3], port: 0 });
   await server.ready;
@@ -83,12 +90,15 @@ if (process.argv[2] === "--child") {
   await main();
 }
 
-function startServer(dir) {
-  return startChildServer(new URL(import.meta.url).pathname, ["--child", dir]);
+function startServer(dir, ...flags) {
+  return startChildServer(new URL(import.meta.url).pathname, ["--child", dir, ...flags]);
 }
 
-/** One Replicate stream: POST, then read urls.stream to `done`. Returns timings (ms) and the output events. */
-async function streamOnce(url, input) {
+/**
+ * One Replicate stream: POST, then read urls.stream to `done`. Returns timings (ms) and the output events.
+ * `onCreated(prediction)` sees the created prediction; `onOutput(count)` runs as output events arrive.
+ */
+async function streamOnce(url, input, { onCreated, onOutput } = {}) {
   const t0 = performance.now();
   const created = await fetch(`${url}/v1/predictions`, {
     method: "POST",
@@ -96,6 +106,7 @@ async function streamOnce(url, input) {
     body: JSON.stringify({ input, stream: true }),
   });
   const p = await created.json();
+  onCreated?.(p);
   const res = await fetch(p.urls.stream, { headers: { accept: "text/event-stream" } });
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
@@ -112,6 +123,7 @@ async function streamOnce(url, input) {
     if (n && first === undefined) first = now - t0;
     for (let i = 0; i < n; i++) arrivals.push(now);
     outputs += n;
+    if (n) onOutput?.(outputs);
     text += piece;
     if (text.includes("event: done")) break;
   }
@@ -151,8 +163,13 @@ async function main() {
       const ratios = [];
       const localRates = [];
       const servedRates = [];
+      // ONNX Runtime's pool threads go on spinning for 100–300 ms after a run (20–30% of a core, seen in
+      // /proc/<pid>/task); run back to back, each side's spin slows the other's run, so each run waits it out.
+      const settle = () => new Promise((res) => setTimeout(res, 400));
       for (let r = 0; r < ROUNDS; r++) {
+        await settle();
         const a = await local.run();
+        await settle();
         const b = await streamOnce(server.url, input());
         localRates.push((a.tokens / a.ms) * 1000);
         servedRates.push((b.outputs / b.ms) * 1000);
@@ -183,29 +200,91 @@ async function main() {
       }
     }
 
-    // Time to first token of a request that arrives while 7 others generate, vs the batch's step time.
+    // Time to first token of requests that arrive while 7 others generate, vs the batch's step time: as in
+    // bench-engine --batching, the 7 are past their prefill (4 outputs each) before 12 requests arrive one by
+    // one, each at a random moment within a step; the p50 of the 12 is the round's figure.
     if (!args.only || args.only === "ttft") {
       const ttfts = [];
       const steps = [];
       const ratios = [];
+      const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
       for (let r = 0; r < ROUNDS; r++) {
-        const running = Array.from({ length: 7 }, (_, i) => streamOnce(server.url, { ...input(i), max_new_tokens: TOKENS * 2 }));
-        await new Promise((res) => setTimeout(res, 300));
-        const joiner = await streamOnce(server.url, { ...input(99), max_new_tokens: 8 });
+        const cancels = [];
+        let settled = 0;
+        const running = Array.from({ length: 7 }, (_, i) =>
+          streamOnce(server.url, { ...input(i), max_new_tokens: TOKENS * 4 }, {
+            onCreated: (p) => cancels.push(p.urls.cancel),
+            onOutput: (count) => count === 4 && settled++,
+          }).finally(() => settled++),
+        );
+        while (settled < 7) await sleep(2);
+        const from = performance.now();
+        const roundTtft = [];
+        for (let k = 0; k < 12; k++) {
+          await sleep(Math.random() * (steps.at(-1) ?? 5));
+          const joiner = await streamOnce(server.url, { ...input(8 + k), max_new_tokens: 1 });
+          roundTtft.push(joiner.firstMs ?? joiner.ms); // a token with no text yet (part of a UTF-8 character): its done
+        }
+        const to = performance.now();
+        await Promise.all(cancels.map((c) => fetch(c, { method: "POST" })));
         const others = await Promise.all(running);
-        // The running batch's step time: gaps between one running stream's tokens while the joiner was in.
-        const a = others[0].arrivals;
+        // The running batch's step time: gaps between one running stream's outputs while the requests arrived.
+        const a = others[0].arrivals.filter((t) => t >= from && t <= to);
         const gaps = [];
         for (let i = 1; i < a.length; i++) if (a[i] !== a[i - 1]) gaps.push(a[i] - a[i - 1]);
+        const ttft = stats(roundTtft).median;
         const step = stats(gaps).median;
-        ttfts.push(joiner.firstMs);
+        ttfts.push(ttft);
         steps.push(step);
-        ratios.push(joiner.firstMs / step);
+        ratios.push(ttft / step);
       }
-      console.log("time to first token while 7 streams generate:");
+      console.log("time to first output of a request arriving while 7 streams generate (p50 of 12 per round):");
       show("TTFT", ttfts, " ms");
       show("batch step", steps, " ms");
       show("TTFT / step", ratios, "×");
+    }
+    // The predictor thread's heap sizing (server predictor/worker-heap.ts): one stream through a server without
+    // it vs this one, alternating, with the in-process run beside them.
+    if (args.only === "heap") {
+      const before = await startServer(dir, "--no-heap-sizing");
+      await streamOnce(before.url, input());
+      const settle = () => new Promise((res) => setTimeout(res, 400));
+      const rates = { local: [], before: [], after: [] };
+      for (let r = 0; r < ROUNDS; r++) {
+        for (const k of r % 2 ? ["after", "local", "before"] : ["before", "local", "after"]) {
+          await settle();
+          if (k === "local") {
+            const a = await local.run();
+            rates.local.push((a.tokens / a.ms) * 1000);
+          } else {
+            const b = await streamOnce((k === "before" ? before : server).url, input());
+            rates[k].push((b.outputs / b.ms) * 1000);
+          }
+        }
+      }
+      console.log("one stream, predictor thread's heap sizing (tokens/s):");
+      show("in process", rates.local);
+      show("served, without the sizing", rates.before);
+      show("served, with it", rates.after);
+      show("with / without, per round", rates.after.map((x, i) => x / rates.before[i]), "×");
+      show("served with it / in process, per round", rates.after.map((x, i) => x / rates.local[i]), "×");
+      const n = Math.max(...STREAMS);
+      if (n > 1) {
+        const agg = { before: [], after: [] };
+        for (let r = 0; r < ROUNDS; r++) {
+          for (const k of r % 2 ? ["after", "before"] : ["before", "after"]) {
+            await settle();
+            const t0 = performance.now();
+            const all = await Promise.all(Array.from({ length: n }, (_, i) => streamOnce((k === "before" ? before : server).url, input(i))));
+            agg[k].push((all.reduce((sum, x) => sum + x.outputs, 0) / (performance.now() - t0)) * 1000);
+          }
+        }
+        console.log(`${n} concurrent streams, aggregate tokens/s:`);
+        show("without the sizing", agg.before);
+        show("with it", agg.after);
+        show("with / without, per round", agg.after.map((x, i) => x / agg.before[i]), "×");
+      }
+      await before.stop();
     }
     await server.stop();
     await local.close();

@@ -5,6 +5,7 @@ import type { OutputUploadOptions } from "../files/output-uploader.js";
 import type { HostJob, HostResult, PredictorHost } from "./predictor-host.js";
 import type { OutputKind } from "../predictions/prediction.js";
 import type { FromWorker, PredictorSource, ToWorker } from "./predictor-worker.js";
+import { sizeNextWorkerHeap } from "./worker-heap.js";
 
 export interface WorkerPredictorHostOptions {
   source: PredictorSource;
@@ -48,6 +49,7 @@ export class WorkerPredictorHost implements PredictorHost {
 
   load(): Promise<{ openapi: Record<string, unknown>; outputKind: OutputKind }> {
     const url = this.options.workerUrl ?? new URL("./predictor-worker.js", import.meta.url);
+    sizeNextWorkerHeap(this.options.memoryMb);
     const worker = new Worker(url, {
       workerData: { tscogPredictorWorker: true, source: this.options.source, downloads: this.options.downloads, uploads: this.options.uploads, environment: this.options.environment },
       env: this.options.env ?? process.env,
