@@ -6,10 +6,10 @@
  * (logits and the KV cache, new buffers each token) pushes it over: V8 ran a
  * full mark-compact about every 60 tokens on the built-in model, ~0.2 ms of
  * every ~1 ms token (worker CPU profile; `--trace-gc`). Starting the old
- * generation at 64 MiB leaves young collections to free those buffers:
- * 1 full collection instead of 47–116 in 4,500 tokens, GC time 1.2 s → 0.07 s,
- * one stream through `tscog serve` 0.60× → see BENCHMARKS.md
- * (`node scripts/bench-llm.mjs --only one`).
+ * generation at 64 MiB leaves young collections to free those buffers: 1 full
+ * collection instead of 26–116 in 1,500 tokens, GC time 1.2 s → 0.07 s.
+ * Served tokens/s with / without it (`node scripts/bench-llm.mjs --only heap`):
+ * 1.17× one stream and 1.10× eight on the 135M-shaped model; BENCHMARKS.md.
  */
 import { setFlagsFromString } from "node:v8";
 
