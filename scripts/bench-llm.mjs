@@ -211,12 +211,14 @@ async function main() {
       for (let r = 0; r < ROUNDS; r++) {
         const cancels = [];
         let settled = 0;
-        const running = Array.from({ length: 7 }, (_, i) =>
-          streamOnce(server.url, { ...input(i), max_new_tokens: TOKENS * 4 }, {
+        const running = Array.from({ length: 7 }, (_, i) => {
+          let counted = false;
+          const settle = () => counted || ((counted = true), settled++);
+          return streamOnce(server.url, { ...input(i), max_new_tokens: TOKENS * 4 }, {
             onCreated: (p) => cancels.push(p.urls.cancel),
-            onOutput: (count) => count === 4 && settled++,
-          }).finally(() => settled++),
-        );
+            onOutput: (count) => count >= 4 && settle(),
+          }).finally(settle);
+        });
         while (settled < 7) await sleep(2);
         const from = performance.now();
         const roundTtft = [];
@@ -228,10 +230,14 @@ async function main() {
         const to = performance.now();
         await Promise.all(cancels.map((c) => fetch(c, { method: "POST" })));
         const others = await Promise.all(running);
-        // The running batch's step time: gaps between one running stream's outputs while the requests arrived.
-        const a = others[0].arrivals.filter((t) => t >= from && t <= to);
+        // The running batch's step time: gaps between each running stream's outputs while the requests arrived
+        // (a stream that reached its end of text early adds none).
         const gaps = [];
-        for (let i = 1; i < a.length; i++) if (a[i] !== a[i - 1]) gaps.push(a[i] - a[i - 1]);
+        for (const { arrivals } of others) {
+          const a = arrivals.filter((t) => t >= from && t <= to);
+          for (let i = 1; i < a.length; i++) if (a[i] !== a[i - 1]) gaps.push(a[i] - a[i - 1]);
+        }
+        if (gaps.length === 0) throw new Error(`every running stream ended before the arrivals (outputs: ${others.map((o) => o.chunks).join(", ")}; arrivals took ${(to - from).toFixed(0)} ms)`);
         const ttft = stats(roundTtft).median;
         const step = stats(gaps).median;
         ttfts.push(ttft);
