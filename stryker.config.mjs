@@ -52,6 +52,13 @@ export const targets = {
     mutate: ["packages/engine/dist/src/detokenizer.js", "packages/engine/dist/src/byte-level-detokenizer.js"],
     command: "node --test packages/engine/dist/test/detokenizer.test.js packages/engine/dist/test/byte-level-detokenizer.test.js",
   },
+  // The ONNX session wrapper and the batch's KV cache (pad, join, drop rows), under the tests that run real sessions.
+  "engine-decoder": {
+    build: "packages/engine",
+    mutate: ["packages/engine/dist/src/onnx-decoder.js", "packages/engine/dist/src/kv-batch.js"],
+    command:
+      "node --test packages/engine/dist/test/onnx-decoder-exports.test.js packages/engine/dist/test/model-files.test.js packages/engine/dist/test/kv-batch.test.js packages/engine/dist/test/float32-cache.test.js packages/engine/dist/test/fp16-logits.test.js packages/engine/dist/test/batching.test.js packages/engine/dist/test/text-generator.test.js packages/engine/dist/test/generation-limits.test.js",
+  },
   "server-events": {
     build: "packages/server",
     mutate: ["packages/server/dist/src/predictions/prediction.js", "packages/server/dist/src/predictions/event-stream.js", "packages/server/dist/src/http/sse-encoder.js"],
@@ -69,7 +76,7 @@ export default {
   timeoutMS: 30_000,
   reporters: ["clear-text", "progress", "json"],
   // Copy only what the tests read into Stryker's sandbox; node_modules is symlinked.
-  ignorePatterns: ["/*", "!/packages", "!/package.json", "!/templates", "/packages/*/src", "/packages/*/test", "/packages/*/*.tsbuildinfo", "/.tscog", "/reports"],
+  ignorePatterns: ["/*", "!/packages", "!/package.json", "!/templates", "/packages/*/src", "/packages/*/test/*", "!/packages/*/test/fixtures", "/packages/*/*.tsbuildinfo", "/.tscog", "/reports"],
   tempDirName: ".stryker-tmp",
   cleanTempDir: "always",
 };

@@ -83,3 +83,8 @@ test("the step's attention mask zeroes each row's padding and covers the new tok
   const mask = stepAttentionMask({ length: 3, pads: [2, 0, 1], tensors: {} });
   assert.deepEqual([...mask].map(Number), [0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1]);
 });
+
+test("joining no batches or keeping no rows is a caller's bug, said as such", () => {
+  assert.throws(() => concatBatches([], makeTensor), /concatBatches needs at least one batch/);
+  assert.throws(() => selectRows(batch([0, 1], 2), [], makeTensor), /selectRows needs at least one row/);
+});

@@ -7,7 +7,7 @@ type Dim = number | string;
 /** A graph input or output: name, element type, shape (numbers or symbolic names). */
 export interface ValueInfo {
   name: string;
-  type: "float32" | "float16" | "int64";
+  type: "float32" | "float16" | "int64" | "int32" | "bool";
   shape: Dim[];
 }
 /** An operator node; attributes are integers or integer lists. */
@@ -24,7 +24,7 @@ export interface Initializer {
   data: Float32Array | BigInt64Array;
 }
 
-const ELEM = { float32: 1, int64: 7, float16: 10 } as const;
+const ELEM = { float32: 1, int32: 6, int64: 7, bool: 9, float16: 10 } as const;
 
 class Writer {
   readonly bytes: number[] = [];
