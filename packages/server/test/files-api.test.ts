@@ -112,8 +112,14 @@ test("upload, get, download (bytes intact), HEAD, list, delete, then 404s", asyn
     assert.deepEqual(Buffer.from(await content.arrayBuffer()), BYTES);
     const head = await fetch(file.urls.get, { method: "HEAD" });
     assert.equal(head.headers.get("content-length"), "256");
-    // Downloads are counted as requests once sent, and leave no stream counted as open.
-    const metrics = await (await fetch(`${fake.url}/metrics`)).text();
+    // Downloads are counted as requests once sent, and leave no stream counted as open. The server
+    // records that when its side of the body ends, which can come a moment after the client has read it all.
+    let metrics = "";
+    for (let tries = 0; tries < 100; tries++) {
+      metrics = await (await fetch(`${fake.url}/metrics`)).text();
+      if (/^tscog_sse_streams_open 0$/m.test(metrics)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     assert.match(metrics, /^tscog_sse_streams_open 0$/m);
     assert.match(metrics, /^tscog_http_requests_total\{method="GET",route="[^"]+",status_class="2xx"\} 1$/m);
 
