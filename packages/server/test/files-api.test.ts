@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { makeProject, needComponent } from "@tscog/runtime/testing";
 import Replicate from "replicate";
 import { serve, serveOptionsFromEnv, type TscogServer } from "../src/index.js";
-import { postJson, startFake } from "./helpers.js";
+import { postJson, startFake, until } from "./helpers.js";
 
 const TOKEN = "files-token";
 const PREDICT = `import { BasePredictor, Input, type InputsOf } from "tscog";
@@ -114,12 +114,14 @@ test("upload, get, download (bytes intact), HEAD, list, delete, then 404s", asyn
     assert.equal(head.headers.get("content-length"), "256");
     // Downloads are counted as requests once sent, and leave no stream counted as open. The server
     // records that when its side of the body ends, which can come a moment after the client has read it all.
-    let metrics = "";
-    for (let tries = 0; tries < 100; tries++) {
-      metrics = await (await fetch(`${fake.url}/metrics`)).text();
-      if (/^tscog_sse_streams_open 0$/m.test(metrics)) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const metrics = await until(
+      "the download's end in /metrics",
+      async () => {
+        const text = await (await fetch(`${fake.url}/metrics`)).text();
+        return /^tscog_sse_streams_open 0$/m.test(text) ? text : undefined;
+      },
+      2_000,
+    );
     assert.match(metrics, /^tscog_sse_streams_open 0$/m);
     assert.match(metrics, /^tscog_http_requests_total\{method="GET",route="[^"]+",status_class="2xx"\} 1$/m);
 

@@ -142,13 +142,3 @@ export async function readEvents(url: string, options: { lastEventId?: string; s
   }
 }
 
-/** Polls `check` every 50 ms until it returns a value other than undefined (or fails after `timeoutMs`). */
-export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

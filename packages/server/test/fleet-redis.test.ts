@@ -10,8 +10,8 @@ import { test } from "node:test";
 import Replicate from "replicate";
 import { createClient } from "redis";
 import { needComponent } from "@tscog/runtime/testing";
-import { hasRedisServer, makeCountingProject, readEvents, RedisServer, startServe, until, type ServeProcess } from "./fleet-harness.js";
-import { postJson, type ParsedEvent } from "./helpers.js";
+import { hasRedisServer, makeCountingProject, readEvents, RedisServer, startServe, type ServeProcess } from "./fleet-harness.js";
+import { postJson, until, type ParsedEvent } from "./helpers.js";
 
 /** Short enough for the tests, long enough for heartbeats on a loaded 2-core VM. */
 const RECLAIM_MS = 2_000;

@@ -12,7 +12,8 @@ import { predictionKeys } from "../src/fleet/fleet-keys.js";
 import { deadLettered, RESTART_MARKER, WORKER_LOST } from "../src/fleet/prediction-codec.js";
 import { PredictionWriter } from "../src/fleet/prediction-writer.js";
 import { fieldsOf, RedisConnection, type Reply } from "../src/fleet/redis-connection.js";
-import { hasRedisServer, RedisServer, until } from "./fleet-harness.js";
+import { hasRedisServer, RedisServer } from "./fleet-harness.js";
+import { until } from "./helpers.js";
 
 const available = hasRedisServer();
 const redis = new RedisServer();

@@ -8,7 +8,8 @@ import { createServer } from "node:http";
 import { test } from "node:test";
 import { needComponent } from "@tscog/runtime/testing";
 import type { ServeOptions, TscogServer } from "../src/index.js";
-import { hasRedisServer, readEvents, RedisServer, until } from "./fleet-harness.js";
+import { hasRedisServer, readEvents, RedisServer } from "./fleet-harness.js";
+import { until } from "./helpers.js";
 import { postJson, startFake } from "./helpers.js";
 
 const BACKENDS: Array<{ name: string; redis: boolean }> = [
