@@ -10,6 +10,7 @@
 // measured in the same run. The server runs in a child process, the predictor in
 // its worker thread, as in production; clients read Replicate streams (urls.stream).
 import { startChildServer } from "./lib/child-server.mjs";
+import { minMedianMax } from "./lib/min-median-max.mjs";
 import { promptText } from "./lib/prompt-tokens.mjs";
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -35,10 +36,14 @@ const TOKENS = Number(args.tokens);
 const STREAMS = args.streams.split(",").map(Number);
 
 const stats = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: +s[0].toFixed(3), median: +s[Math.floor(s.length / 2)].toFixed(3), max: +s.at(-1).toFixed(3) };
+  const { min, median, max } = minMedianMax(xs);
+  return { min: +min.toFixed(3), median: +median.toFixed(3), max: +max.toFixed(3) };
 };
 const show = (label, xs, unit = "") => console.log(`  ${label}: min ${stats(xs).min}${unit}, median ${stats(xs).median}${unit}, max ${stats(xs).max}${unit}`);
+const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+// ONNX Runtime's pool threads go on spinning for 100–300 ms after a run (20–30% of a core, seen in
+// /proc/<pid>/task); run back to back, each side's spin slows the other's run, so single-stream runs wait it out.
+const settle = () => sleep(400);
 
 /** A project that streams greedy tokens from `modelDir`. */
 function makeProject(modelDir, concurrency) {
@@ -133,6 +138,13 @@ async function streamOnce(url, input, { onCreated, onOutput } = {}) {
   return { ms, firstMs: first, outputs: tokens, chunks: outputs, arrivals };
 }
 
+/** Aggregate tokens/s of `n` concurrent streams (inputs `input(0..n-1)`) through the server at `url`. */
+async function concurrentRate(url, n, input) {
+  const t0 = performance.now();
+  const all = await Promise.all(Array.from({ length: n }, (_, i) => streamOnce(url, input(i))));
+  return (all.reduce((sum, x) => sum + x.outputs, 0) / (performance.now() - t0)) * 1000;
+}
+
 async function inProcess(modelDir) {
   const { TextGenerator } = await import(new URL("../packages/engine/dist/src/index.js", import.meta.url).href);
   const lm = await TextGenerator.load(modelDir);
@@ -163,9 +175,6 @@ async function main() {
       const ratios = [];
       const localRates = [];
       const servedRates = [];
-      // ONNX Runtime's pool threads go on spinning for 100–300 ms after a run (20–30% of a core, seen in
-      // /proc/<pid>/task); run back to back, each side's spin slows the other's run, so each run waits it out.
-      const settle = () => new Promise((res) => setTimeout(res, 400));
       for (let r = 0; r < ROUNDS; r++) {
         await settle();
         const a = await local.run();
@@ -189,9 +198,7 @@ async function main() {
         const ratios = [];
         for (let r = 0; r < ROUNDS; r++) {
           const one = await streamOnce(server.url, input());
-          const t0 = performance.now();
-          const all = await Promise.all(Array.from({ length: n }, (_, i) => streamOnce(server.url, input(i))));
-          const rate = (all.reduce((s, x) => s + x.outputs, 0) / (performance.now() - t0)) * 1000;
+          const rate = await concurrentRate(server.url, n, input);
           rates.push(rate);
           ratios.push(rate / ((one.outputs / one.ms) * 1000));
         }
@@ -207,19 +214,19 @@ async function main() {
       const ttfts = [];
       const steps = [];
       const ratios = [];
-      const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
       for (let r = 0; r < ROUNDS; r++) {
         const cancels = [];
-        let settled = 0;
+        // Running streams past their prefill (or already ended), each counted once.
+        let generating = 0;
         const running = Array.from({ length: 7 }, (_, i) => {
           let counted = false;
-          const settle = () => counted || ((counted = true), settled++);
+          const count = () => counted || ((counted = true), generating++);
           return streamOnce(server.url, { ...input(i), max_new_tokens: TOKENS * 4 }, {
             onCreated: (p) => cancels.push(p.urls.cancel),
-            onOutput: (count) => count >= 4 && settle(),
-          }).finally(settle);
+            onOutput: (outputs) => outputs >= 4 && count(),
+          }).finally(count);
         });
-        while (settled < 7) await sleep(2);
+        while (generating < 7) await sleep(2);
         const from = performance.now();
         const roundTtft = [];
         for (let k = 0; k < 12; k++) {
@@ -254,7 +261,6 @@ async function main() {
     if (args.only === "heap") {
       const before = await startServer(dir, "--no-heap-sizing");
       await streamOnce(before.url, input());
-      const settle = () => new Promise((res) => setTimeout(res, 400));
       const rates = { local: [], before: [], after: [] };
       for (let r = 0; r < ROUNDS; r++) {
         for (const k of r % 2 ? ["after", "local", "before"] : ["before", "local", "after"]) {
@@ -280,9 +286,7 @@ async function main() {
         for (let r = 0; r < ROUNDS; r++) {
           for (const k of r % 2 ? ["after", "before"] : ["before", "after"]) {
             await settle();
-            const t0 = performance.now();
-            const all = await Promise.all(Array.from({ length: n }, (_, i) => streamOnce((k === "before" ? before : server).url, input(i))));
-            agg[k].push((all.reduce((sum, x) => sum + x.outputs, 0) / (performance.now() - t0)) * 1000);
+            agg[k].push(await concurrentRate((k === "before" ? before : server).url, n, input));
           }
         }
         console.log(`${n} concurrent streams, aggregate tokens/s:`);

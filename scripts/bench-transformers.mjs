@@ -17,6 +17,7 @@ import { createRequire } from "node:module";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { minMedianMax } from "./lib/min-median-max.mjs";
 import { promptIds } from "./lib/prompt-tokens.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -41,8 +42,8 @@ const tjs = await import(createRequire(packageJson).resolve("@huggingface/transf
 const { TextGenerator } = await import(new URL("../packages/engine/dist/src/index.js", import.meta.url).href);
 
 const stats = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return `min ${s[0].toFixed(3)}, median ${s[Math.floor(s.length / 2)].toFixed(3)}, max ${s.at(-1).toFixed(3)}`;
+  const { min, median, max } = minMedianMax(xs);
+  return `min ${min.toFixed(3)}, median ${median.toFixed(3)}, max ${max.toFixed(3)}`;
 };
 
 // transformers.js reads <localModelPath>/<name>/onnx/model.onnx beside config.json and the tokenizer.
